@@ -1,0 +1,38 @@
+"""Shared helpers of the bench scripts: documents and cached vectors of a data set."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from polystory.clean import clean
+from polystory.cluster import Item
+from polystory.config import Settings
+from polystory.embed import embed_input, get_encoder
+from polystory.enrich import enrich
+from polystory.models import Article
+
+CACHE = Path(__file__).resolve().parent / ".cache"
+
+
+def items_for(name: str, arts: list[Article], settings: Settings | None = None) -> list[Item]:
+    """Cleaned, enriched documents with their vectors (cached in bench/.cache/NAME.npz)."""
+    settings = settings or Settings()
+    docs = []
+    for a in arts:
+        d = clean(a, settings)
+        if d is None:
+            raise SystemExit(f"{name}: article {a.id} was dropped by clean")
+        docs.append(enrich(d, settings))
+    path = CACHE / f"{name}.npz"
+    if path.exists():
+        data = np.load(path)
+        by_id = dict(zip(data["ids"].tolist(), data["vecs"]))
+        if all(a.id in by_id for a in arts):
+            return [Item(d, by_id[d.id]) for d in docs]
+    enc = get_encoder(settings.encoder)
+    texts = [embed_input(d, settings.embed_chars) for d in docs]
+    vecs = np.concatenate([enc.encode(texts[i:i + 32]) for i in range(0, len(texts), 32)])
+    CACHE.mkdir(exist_ok=True)
+    np.savez(path, ids=np.array([d.id for d in docs]), vecs=vecs)
+    return [Item(d, v) for d, v in zip(docs, vecs)]

@@ -1,0 +1,76 @@
+"""Clean stage: raw ``Article`` -> ``Document`` with main text, title and header date.
+
+``clean(article, settings, stats)`` extracts HTML (trafilatura), repairs mojibake (ftfy),
+drops boilerplate lines (``text.split_boilerplate``) and turns a crawl date line into the
+publication date.  It returns ``None`` (and logs why) when nothing article-like is left.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+
+from ..config import Settings
+from ..enrich.dates import parse_published
+from ..models import Article, Document
+from .html import extract_html
+from .text import LineStats, split_boilerplate
+
+__all__ = ["clean", "fix_mojibake", "content_hash", "LineStats"]
+
+log = logging.getLogger(__name__)
+
+# Mojibake that was Unicode-normalised after the damage: 'Ã¼' became 'Ã1⁄4' (NFKC turns
+# '¼' into '1⁄4'); put the fraction back so ftfy can see the original byte pattern.
+_NFKC_FRACTIONS = {"1⁄4": "¼", "1⁄2": "½", "3⁄4": "¾"}
+_FRACTION_AFTER_LEAD = re.compile(r"([ÃÂÅÄÐÑØÙ])(1⁄4|1⁄2|3⁄4)")
+
+
+def fix_mojibake(text: str) -> str:
+    """Repair text decoded with the wrong charset.
+
+    >>> fix_mojibake("gÃ1⁄4nlÃ1⁄4k TÃ¼rkiye")
+    'günlük Türkiye'
+    """
+    import ftfy
+
+    text = _FRACTION_AFTER_LEAD.sub(lambda m: m.group(1) + _NFKC_FRACTIONS[m.group(2)], text)
+    return ftfy.fix_text(text, normalization="NFC")
+
+
+def content_hash(text: str) -> str:
+    """Hash of the whitespace-normalised text: same content, same hash."""
+    norm = " ".join(text.split()).lower()
+    return hashlib.sha1(norm.encode("utf-8")).hexdigest()
+
+
+def clean(article: Article, settings: Settings, stats: LineStats | None = None) -> Document | None:
+    """Main text of ``article`` as a ``Document`` (language and dates not yet set).
+
+    Returns ``None`` when the cleaned text is shorter than ``settings.min_text_chars``.
+    """
+    text, title, date_hint = article.text, article.title, ""
+    if article.html:
+        parts = extract_html(text, article.url)
+        text, title, date_hint = parts.text, title or parts.title, parts.date
+    text = fix_mojibake(text)
+    title = fix_mojibake(title).strip()
+    split = split_boilerplate(text, stats)
+    if stats is not None:
+        stats.learn_one(text)
+    body = split.body
+    title = title or split.title
+    if len(body) < settings.min_text_chars:
+        log.info("dropped %s: only %d characters of text after cleaning", article.id, len(body))
+        return None
+    # publication date: the article's field, else the page's metadata, else a header line
+    published = None
+    for hint in (article.published, date_hint, split.date_hint):
+        published = parse_published(hint)
+        if published is not None:
+            break
+    return Document(
+        id=article.id, title=title, text=body, language=article.language.strip().lower(),
+        url=article.url, source=article.source, published=published,
+        content_hash=content_hash(article.text), dropped_lines=split.dropped_lines,
+    )

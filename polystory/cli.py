@@ -1,0 +1,286 @@
+"""The ``polystory`` command line: a thin layer over the Python API.
+
+Every command exits non-zero with a one-line reason on failure (no traceback).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from importlib import resources
+from pathlib import Path
+from typing import Callable, Iterable
+
+import click
+
+from .config import Settings, load_settings
+from .errors import ParseError, PolystoryError
+from .models import Article, Event, Story
+
+log = logging.getLogger("polystory")
+
+
+# --- shared options ---------------------------------------------------------------------
+def common_options(f: Callable) -> Callable:
+    f = click.option("--config", "config_file", type=click.Path(dir_okay=False),
+                     help="TOML file of settings (see docs/configuration.md).")(f)
+    f = click.option("--db", default=None, help="SQLite store path (default: user data dir).")(f)
+    f = click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")(f)
+    return f
+
+
+def format_option(f: Callable) -> Callable:
+    return click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+                        show_default=True, help="Output format.")(f)
+
+
+def _settings(config_file: str | None, verbose: int, **overrides) -> Settings:
+    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    return load_settings(config_file, env=os.environ, **overrides)
+
+
+class _Cli(click.Group):
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except PolystoryError as e:
+            raise click.ClickException(str(e)) from None
+        except (BrokenPipeError, KeyboardInterrupt):
+            sys.exit(130)
+
+
+@click.group(cls=_Cli)
+@click.version_option(package_name="polystory")
+def main() -> None:
+    """polystory: turn a multilingual stream of news articles into events and stories."""
+
+
+# --- helpers ------------------------------------------------------------------------------
+def _progress(total: int | None, label: str):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=label, unit="art", file=sys.stderr, disable=not sys.stderr.isatty())
+
+
+def _read_all(inputs: Iterable[str], settings: Settings, errors: list[ParseError]) -> list[Article]:
+    from .ingest import read
+
+    arts: list[Article] = []
+    for src in inputs:
+        arts.extend(read(src, on_error=errors.append, max_text_chars=settings.max_text_chars))
+    return arts
+
+
+def _report_bad(errors: list[ParseError], skip_bad: bool) -> None:
+    for e in errors:
+        click.echo(f"skipped: {e}", err=True)
+    if errors and not skip_bad:
+        raise click.ClickException(f"{len(errors)} bad input record(s) (good ones were processed; "
+                                   f"--skip-bad to accept)")
+
+
+def _date(d) -> str | None:
+    return str(d) if d is not None else None
+
+
+def _event_json(e: Event) -> dict:
+    return {"id": e.id, "story": e.story_id, "event_date": _date(e.event_date),
+            "languages": list(e.languages), "articles": list(e.article_ids),
+            "headline": e.headline, "actors": list(e.actors)}
+
+
+def _print_story(p, s: Story) -> None:
+    click.echo(f"Story {s.id}: {s.title}")
+    if s.actors:
+        click.echo(f"  actors: {', '.join(s.actors)}")
+    for eid in s.event_ids:
+        e = p.event(eid)[0]
+        click.echo(f"  {_date(e.event_date) or 'undated':>10}  {eid}  [{', '.join(e.languages)}] "
+                   f"{len(e.article_ids)} article(s)  {e.headline}")
+
+
+def _pipeline(settings: Settings, db: str | None):
+    from .pipeline import Pipeline
+
+    return Pipeline(settings, db=db)
+
+
+# --- commands -------------------------------------------------------------------------------
+@main.command()
+@click.option("--db", default=":memory:", show_default=True, help="Store to use.")
+@click.option("-v", "--verbose", count=True)
+def demo(db: str, verbose: int) -> None:
+    """Run the whole pipeline on the built-in demo corpus and print its stories.
+
+    The demo corpus is five real articles about Blinken and Lavrov in Albanian, Italian
+    and English: three report one G20 talk, one a Geneva meeting, one a phone call.
+
+    Example: polystory demo
+    """
+    from .ingest import read
+
+    settings = _settings(None, verbose)
+    folder = resources.files("polystory").joinpath("data/demo")
+    with resources.as_file(folder) as path:
+        arts = list(read(str(path)))
+    with _pipeline(settings, db) as p:
+        with _progress(len(arts), "demo") as bar:
+            p.add_many(arts, progress=bar.update)
+        for s in p.stories():
+            _print_story(p, s)
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True)
+@common_options
+@click.option("--skip-bad", is_flag=True, help="Exit 0 even if some input records were bad.")
+@format_option
+def ingest(inputs: tuple[str, ...], config_file, db, verbose, skip_bad: bool, fmt: str) -> None:
+    """Read articles (JSONL, CSV, folder of .txt/.html, RSS/Atom file or URL, WARC) into the store.
+
+    Example: polystory ingest news.jsonl feeds/ --db news.db
+    """
+    from .ingest import read
+
+    settings = _settings(config_file, verbose)
+    errors: list[ParseError] = []
+    counts: dict[str, int] = {}
+    with _pipeline(settings, db) as p, _progress(None, "ingest") as bar:
+        for src in inputs:
+            arts = read(src, on_error=errors.append, max_text_chars=settings.max_text_chars)
+            for o in p.iter_add(arts, progress=bar.update):
+                counts[o.status] = counts.get(o.status, 0) + 1
+                if o.status == "rejected":
+                    click.echo(f"rejected {o.article_id}: {o.reason}", err=True)
+    if fmt == "json":
+        click.echo(json.dumps(counts))
+    else:
+        click.echo(", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(counts.items())) or "nothing added")
+    _report_bad(errors, skip_bad)
+
+
+@main.command()
+@common_options
+@format_option
+@click.option("--story", default=None, help="Only the events of this story.")
+def events(config_file, db, verbose, fmt: str, story: str | None) -> None:
+    """List events (date, languages, articles, headline).
+
+    Example: polystory events --db news.db --format json
+    """
+    settings = _settings(config_file, verbose)
+    with _pipeline(settings, db) as p:
+        for e in p.events(story_id=story):
+            if fmt == "json":
+                click.echo(json.dumps(_event_json(e), ensure_ascii=False))
+            else:
+                click.echo(f"{e.id}  {_date(e.event_date) or 'undated':>10}  [{', '.join(e.languages)}] "
+                           f"{len(e.article_ids)} article(s)  {e.headline}")
+
+
+@main.command()
+@common_options
+@format_option
+def stories(config_file, db, verbose, fmt: str) -> None:
+    """List stories with their events in time order.
+
+    Example: polystory stories --db news.db
+    """
+    settings = _settings(config_file, verbose)
+    with _pipeline(settings, db) as p:
+        for s in p.stories():
+            if fmt == "json":
+                click.echo(json.dumps({"id": s.id, "title": s.title, "actors": list(s.actors),
+                                       "events": [_event_json(p.event(e)[0]) for e in s.event_ids]},
+                                      ensure_ascii=False))
+            else:
+                _print_story(p, s)
+
+
+@main.command()
+@click.argument("event_id")
+@common_options
+@format_option
+def show(event_id: str, config_file, db, verbose, fmt: str) -> None:
+    """Show one event: its articles grouped by language, dates, actors and evidence.
+
+    Example: polystory show E8aefb06c426e --db news.db
+    """
+    settings = _settings(config_file, verbose)
+    with _pipeline(settings, db) as p:
+        e, members = p.event(event_id)
+        by_lang: dict[str, list] = {}
+        for m in members:
+            by_lang.setdefault(m.document.language, []).append(m)
+        if fmt == "json":
+            out = _event_json(e)
+            out["by_language"] = {
+                lang: [{"id": m.article.id, "title": m.document.title, "url": m.article.url,
+                        "published": _date(m.document.published),
+                        "event_date": _date(m.document.event_date),
+                        "actors": list(m.document.entity_names), "evidence": m.evidence}
+                       for m in ms] for lang, ms in by_lang.items()}
+            click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+            return
+        click.echo(f"Event {e.id}  ({_date(e.event_date) or 'undated'})  story {e.story_id}")
+        click.echo(f"  {e.headline}")
+        if e.actors:
+            click.echo(f"  actors: {', '.join(e.actors)}")
+        for lang, ms in sorted(by_lang.items()):
+            click.echo(f"  [{lang}]")
+            for m in ms:
+                d = m.document
+                why = m.evidence.get("shared_names")
+                click.echo(f"    {m.article.id}  published {_date(d.published) or '?'}  "
+                           f"event date {_date(d.event_date) or '?'}  {d.title or d.text[:80]!r}"
+                           + (f"  (shared: {', '.join(why)})" if why else ""))
+
+
+@main.command()
+@click.argument("input_path", metavar="INPUT.jsonl")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="Where to write one JSON line per input article.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False))
+@click.option("-v", "--verbose", count=True)
+@click.option("--skip-bad", is_flag=True, help="Exit 0 even if some input records were bad.")
+def cluster(input_path: str, output: str, config_file, verbose, skip_bad: bool) -> None:
+    """Batch mode: cluster INPUT into events and stories on a fresh in-memory store.
+
+    Writes one line per input article: {"id", "event", "story", "language", "published",
+    "event_date"}; event_date is the event's date (YYYY-MM-DD, YYYY-MM, YYYY or null).
+
+    Example: polystory cluster articles.jsonl -o clusters.jsonl
+    """
+    settings = _settings(config_file, verbose)
+    errors: list[ParseError] = []
+    arts = _read_all([input_path], settings, errors)
+    with _pipeline(settings, ":memory:") as p:
+        with _progress(len(arts), "cluster") as bar:
+            outcomes = p.add_many(arts, progress=bar.update)
+        events = {}
+        rows = []
+        for o in outcomes:
+            row = {"id": o.article_id, "event": o.event_id, "story": None, "language": None,
+                   "published": None, "event_date": None}
+            if o.event_id is not None:
+                if o.event_id not in events:
+                    events[o.event_id] = p.event(o.event_id)
+                e, members = events[o.event_id]
+                doc = next((m.document for m in members if m.article.id == o.article_id), members[0].document)
+                row.update(story=e.story_id, language=doc.language,
+                           published=_date(doc.published), event_date=_date(e.event_date))
+            else:
+                row["error"] = o.reason
+            rows.append(row)
+    with open(output, "w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    click.echo(f"{len(rows)} articles, {len(events)} events, "
+               f"{len({r['story'] for r in rows if r['story']})} stories -> {output}", err=True)
+    _report_bad(errors, skip_bad)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,30 @@
+"""The online clusterer contract (river-style): ``learn_one`` and ``predict_one``."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+from .similarity import Item
+
+__all__ = ["Clusterer", "Assignment"]
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Where an article went: its event, whether that event is new, and why."""
+
+    event_id: str
+    new: bool
+    score: float
+    evidence: dict = field(default_factory=dict)
+    candidates: tuple[str, ...] = ()
+
+
+class Clusterer(ABC):
+    @abstractmethod
+    def predict_one(self, item: Item) -> Assignment:
+        """The event ``item`` would join (or a new one), without changing state."""
+
+    @abstractmethod
+    def learn_one(self, item: Item) -> Assignment:
+        """Assign ``item`` and update the state."""

@@ -1,0 +1,187 @@
+"""Pairwise "same event" and "same story" probabilities: the heart of polystory.
+
+A raw multilingual embedding ranks same-language pairs above same-event pairs, so the
+similarity of two articles combines several signals, each cheap and language-neutral:
+
+* ``cos_raw``       cosine of the encoder vectors;
+* ``cos_centered``  cosine after *language-bias correction*: each vector minus the mean
+                    vector of its language (estimated online, starting from means fitted
+                    on the SemEval sample), which removes the "written in Italian" direction;
+* ``cross_cos``     ``cos_centered`` for pairs in two languages (its own weight);
+* ``same_lang``     both in one language;
+* ``entities``      IDF-weighted cosine of the normalised names (transliterated, so
+                    Лавров = Lavrov); IDF is learned online from the stream;
+* ``numbers``       the same for numbers (scores, death tolls, durations);
+* ``date_*``        agreement of the two event dates: close, far (log days), or unknown.
+
+A logistic combiner turns the features into a probability.  Its weights are data
+(``polystory/data/combiner.json``), fitted by ``bench/fit_combiner.py`` on labelled pairs.
+"""
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from dataclasses import dataclass
+from importlib import resources
+
+import numpy as np
+
+from ..models import Document
+
+__all__ = ["Item", "PairScorer", "EVENT_FEATURES", "STORY_FEATURES", "load_combiner"]
+
+EVENT_FEATURES = ("cos_raw", "cos_centered", "cross_cos", "same_lang", "entities", "numbers",
+                  "date_known", "date_close", "date_far")
+#: Events of one story happen on different days: dates say nothing about "same story".
+STORY_FEATURES = ("cos_raw", "cos_centered", "cross_cos", "same_lang", "entities", "numbers")
+#: Day scale of date agreement: reports of one happening are dated within a day or two.
+DATE_SCALE_DAYS = 2.0
+#: Distances are compared on a log scale up to a year.
+DATE_FAR_DAYS = 365.0
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One article as the scorer sees it: its document and its (raw, unit) vector."""
+
+    doc: Document
+    vec: np.ndarray
+
+
+def load_combiner() -> dict:
+    """The fitted combiner weights shipped with the package."""
+    text = resources.files("polystory").joinpath("data/combiner.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def _load_language_means() -> dict[str, np.ndarray]:
+    try:
+        with resources.files("polystory").joinpath("data/language_means.npz").open("rb") as fh:
+            data = np.load(fh)
+            return {k: data[k].astype(np.float32) for k in data.files}
+    except FileNotFoundError:
+        return {}
+
+
+class PairScorer:
+    """Learns stream statistics online and scores pairs of articles.
+
+    Parameters
+    ----------
+    language_prior
+        Pseudo-count of the prior mean in each language's mean vector.
+    combiner
+        ``{"event": {"weights": {...}, "bias": b}, "story": {...}}``; defaults to the
+        shipped fit.
+
+    Attributes
+    ----------
+    n_docs_ : int
+    lang_sum_, lang_n_ : per-language sums and counts of vectors
+    entity_df_, number_df_ : document frequencies
+    """
+
+    def __init__(self, *, language_prior: float = 8.0, combiner: dict | None = None) -> None:
+        self.language_prior = language_prior
+        self.combiner = combiner
+        self.n_docs_ = 0
+        self.lang_sum_: dict[str, np.ndarray] = {}
+        self.lang_n_: Counter[str] = Counter()
+        self.entity_df_: Counter[str] = Counter()
+        self.number_df_: Counter[str] = Counter()
+        self._priors = _load_language_means()
+        self._combiner = combiner or load_combiner()
+        self._mean_cache: dict[str, np.ndarray] = {}
+
+    # --- learning -------------------------------------------------------------
+    def learn_one(self, item: Item) -> None:
+        lang = item.doc.language
+        self.n_docs_ += 1
+        if lang not in self.lang_sum_:
+            self.lang_sum_[lang] = np.zeros_like(item.vec, dtype=np.float64)
+        self.lang_sum_[lang] += item.vec
+        self.lang_n_[lang] += 1
+        self.entity_df_.update(set(item.doc.entities))
+        self.number_df_.update(set(item.doc.numbers))
+        self._mean_cache.pop(lang, None)
+        self._mean_cache.pop("", None)
+
+    # --- language-bias correction ----------------------------------------------
+    def _global_mean(self) -> np.ndarray | None:
+        if "" not in self._mean_cache:
+            prior = self._priors.get("_global")
+            total = sum(self.lang_sum_.values()) if self.lang_sum_ else None
+            n = sum(self.lang_n_.values())
+            if prior is None and total is None:
+                return None
+            acc = (total if total is not None else 0) + self.language_prior * (prior if prior is not None else 0)
+            self._mean_cache[""] = acc / (n + (self.language_prior if prior is not None else 0))
+        return self._mean_cache[""]
+
+    def language_mean(self, lang: str) -> np.ndarray | None:
+        if lang not in self._mean_cache:
+            prior = self._priors.get(lang)
+            if prior is None:
+                prior = self._global_mean()
+            if prior is None:
+                return None
+            n = self.lang_n_.get(lang, 0)
+            s = self.lang_sum_.get(lang, 0)
+            self._mean_cache[lang] = (s + self.language_prior * prior) / (n + self.language_prior)
+        return self._mean_cache[lang]
+
+    def centered(self, item: Item) -> np.ndarray:
+        mean = self.language_mean(item.doc.language)
+        v = item.vec if mean is None else item.vec - mean
+        norm = float(np.linalg.norm(v))
+        return v / norm if norm > 0 else v
+
+    # --- features ---------------------------------------------------------------
+    def _idf(self, df: Counter, key: str) -> float:
+        return math.log((self.n_docs_ + 1) / (df.get(key, 0) + 1)) + 1.0
+
+    def _weighted_cosine(self, a: tuple[str, ...], b: tuple[str, ...], df: Counter) -> float:
+        if not a or not b:
+            return 0.0
+        sa, sb = set(a), set(b)
+        dot = sum(self._idf(df, k) ** 2 for k in sa & sb)
+        if dot == 0:
+            return 0.0
+        na = math.sqrt(sum(self._idf(df, k) ** 2 for k in sa))
+        nb = math.sqrt(sum(self._idf(df, k) ** 2 for k in sb))
+        return dot / (na * nb)
+
+    def features(self, a: Item, b: Item, centered: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, float]:
+        ca, cb = centered or (self.centered(a), self.centered(b))
+        same = float(a.doc.language == b.doc.language)
+        cos_c = float(ca @ cb)
+        f = {
+            "cos_raw": float(a.vec @ b.vec),
+            "cos_centered": cos_c,
+            "cross_cos": cos_c * (1.0 - same),
+            "same_lang": same,
+            "entities": self._weighted_cosine(a.doc.entities, b.doc.entities, self.entity_df_),
+            "numbers": self._weighted_cosine(a.doc.numbers, b.doc.numbers, self.number_df_),
+            "date_known": 0.0, "date_close": 0.0, "date_far": 0.0,
+        }
+        da, db = a.doc.event_date, b.doc.event_date
+        if da is not None and db is not None:
+            days = da.distance_days(db)
+            f["date_known"] = 1.0
+            f["date_close"] = math.exp(-days / DATE_SCALE_DAYS)
+            f["date_far"] = min(1.0, math.log1p(days) / math.log1p(DATE_FAR_DAYS))
+        return f
+
+    def _proba(self, model: str, feats: dict[str, float]) -> float:
+        spec = self._combiner[model]
+        z = spec["bias"] + sum(w * feats[name] for name, w in spec["weights"].items())
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+    def event_proba(self, feats: dict[str, float]) -> float:
+        """Probability that two articles report the same happening."""
+        return self._proba("event", feats)
+
+    def story_proba(self, feats: dict[str, float]) -> float:
+        """Probability that two articles belong to one story (same or continuing events)."""
+        return self._proba("story", feats)

@@ -1,0 +1,29 @@
+"""Embed stage: a swappable sentence encoder behind the ``Encoder`` protocol."""
+from __future__ import annotations
+
+from ..errors import ConfigError
+from ..models import Document
+from .base import Encoder
+from .e5 import E5Small
+
+__all__ = ["Encoder", "E5Small", "get_encoder", "embed_input", "ENCODERS"]
+
+#: Encoders by the name used in ``Settings.encoder``.
+ENCODERS = {"e5-small": E5Small}
+
+
+def get_encoder(name: str) -> Encoder:
+    """The encoder registered as ``name``; a ``ConfigError`` names the known ones otherwise."""
+    try:
+        return ENCODERS[name]()
+    except KeyError:
+        raise ConfigError(f"encoder must be one of {sorted(ENCODERS)}; got {name!r}") from None
+
+
+def embed_input(doc: Document, chars: int) -> str:
+    """What the encoder sees: title and lead, cut at a paragraph or word boundary."""
+    text = doc.lead
+    if len(text) <= chars:
+        return text
+    cut = text.rfind(" ", 0, chars)
+    return text[: cut if cut > chars // 2 else chars]

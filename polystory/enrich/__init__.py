@@ -1,0 +1,38 @@
+"""Enrich stage: language, publication and event dates, names and numbers of a ``Document``."""
+from __future__ import annotations
+
+import dataclasses
+
+from ..config import Settings
+from ..models import Document
+from .dates import date_words, event_date, parse_published
+from .entities import extract_entities, extract_numbers
+from .language import UNKNOWN, detect_language
+
+__all__ = ["enrich", "detect_language", "event_date", "parse_published", "extract_entities",
+           "extract_numbers", "UNKNOWN"]
+
+
+def enrich(doc: Document, settings: Settings) -> Document:
+    """``doc`` with language (unless given), event date, names and numbers filled in.
+
+    >>> from polystory.models import PartialDate
+    >>> d = enrich(Document(id="x", title="", text="Il ministro Lavrov ha incontrato Blinken "
+    ...     "giovedì a Nuova Delhi, durante il G20.", language="",
+    ...     published=PartialDate(2023, 3, 3)), Settings())
+    >>> d.language, str(d.event_date), d.entities[:3]
+    ('it', '2023-03-02', ('blink', 'delhi', 'g20'))
+    """
+    full = f"{doc.title}\n{doc.text}" if doc.title else doc.text
+    language = doc.language or detect_language(full)
+    words = date_words(language)
+    stop = frozenset(words.months) | frozenset(words.weekdays)
+    keys, names = extract_entities(full, stop)
+    return dataclasses.replace(
+        doc,
+        language=language,
+        event_date=event_date(full, language, doc.published),
+        entities=keys,
+        entity_names=names,
+        numbers=extract_numbers(full),
+    )

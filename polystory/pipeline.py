@@ -1,0 +1,217 @@
+"""The pipeline: ingest -> clean -> enrich -> embed -> cluster -> stories -> store.
+
+``Pipeline`` wires the stages together over one store.  Opening a pipeline on an existing
+store replays what is stored (documents, vectors, events, stories) into the online
+models, so a second run continues the same stream.
+
+>>> from polystory import Pipeline, Article
+>>> p = Pipeline(db=":memory:")
+>>> p.add(Article(id="a1", text="Short.")).status
+'rejected'
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from typing import Callable, Iterable, Iterator
+
+from .clean import LineStats, clean, content_hash
+from .cluster import Item, OnlineEventClusterer, PairScorer
+from .config import Settings, default_db_path
+from .embed import Encoder, embed_input, get_encoder
+from .enrich import enrich
+from .errors import NotFound
+from .models import Article, Document, Event, Story
+from .stories import StoryLinker
+from .store import SQLiteStore, StoredArticle
+from .summary import summarize_event, summarize_story
+
+__all__ = ["Pipeline", "Outcome"]
+
+log = logging.getLogger(__name__)
+
+#: Articles embedded together (the encoder is faster on batches).
+BATCH = 16
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one article: ``new_event``, ``joined_event``, ``duplicate`` or ``rejected``."""
+
+    article_id: str
+    status: str
+    event_id: str | None = None
+    story_id: str | None = None
+    reason: str = ""
+
+
+class Pipeline:
+    """The whole polystory pipeline over one store.
+
+    Parameters
+    ----------
+    settings
+        A ``Settings``; defaults if omitted.
+    db
+        Store path (overrides ``settings.db``); ``':memory:'`` for a throw-away store.
+    encoder
+        Any ``Encoder``; by default the one named in ``settings.encoder``.
+    """
+
+    def __init__(self, settings: Settings | None = None, *, db: str | None = None,
+                 encoder: Encoder | None = None) -> None:
+        self.settings = settings or Settings()
+        path = db or self.settings.db or str(default_db_path())
+        self.store = SQLiteStore(path)
+        self.encoder = encoder or get_encoder(self.settings.encoder)
+        self.line_stats = LineStats()
+        self.scorer = PairScorer(language_prior=self.settings.language_prior)
+        self.clusterer = OnlineEventClusterer(threshold=self.settings.event_threshold,
+                                              candidates=self.settings.candidates,
+                                              scorer=self.scorer)
+        self.linker = StoryLinker(threshold=self.settings.story_threshold, scorer=self.scorer)
+        self._restore()
+
+    def _restore(self) -> None:
+        n = 0
+        for doc, vec, event_id in self.store.replay(self.encoder.name):
+            self.clusterer.restore_one(Item(doc, vec), event_id)
+            n += 1
+        for event_id, story_id in self.store.story_links().items():
+            if event_id in self.clusterer.events_:
+                self.linker.restore_event(event_id, story_id, self.clusterer.events_[event_id])
+        if n:
+            log.info("continuing a stream of %d articles from %s", n, self.store.path)
+
+    # --- adding articles ----------------------------------------------------------
+    def add(self, article: Article) -> Outcome:
+        """Add one article; see ``add_many``."""
+        return self.add_many([article])[0]
+
+    def add_many(self, articles: Iterable[Article],
+                 progress: Callable[[int], None] | None = None) -> list[Outcome]:
+        """Add articles in order; returns one ``Outcome`` per article.
+
+        ``progress`` is called with the number of articles done after each batch.
+        """
+        return list(self.iter_add(articles, progress))
+
+    def iter_add(self, articles: Iterable[Article],
+                 progress: Callable[[int], None] | None = None) -> Iterator[Outcome]:
+        batch: list[Article] = []
+        for art in articles:
+            batch.append(art)
+            if len(batch) >= BATCH:
+                yield from self._add_batch(batch)
+                if progress:
+                    progress(len(batch))
+                batch = []
+        if batch:
+            yield from self._add_batch(batch)
+            if progress:
+                progress(len(batch))
+
+    def _add_batch(self, batch: list[Article]) -> list[Outcome]:
+        prepared: list[tuple[Article, str, Document | None, str]] = []
+        outcomes: dict[int, Outcome] = {}
+        hashes: dict[str, str] = {}
+        for i, art in enumerate(batch):
+            h = content_hash(art.text)
+            dup = self._duplicate(art, h, hashes)
+            if dup is not None:
+                outcomes[i] = dup
+                continue
+            hashes[h] = art.id
+            doc = clean(art, self.settings, self.line_stats)
+            reason = "" if doc else f"less than {self.settings.min_text_chars} characters of text after cleaning"
+            prepared.append((art, h, enrich(doc, self.settings) if doc else None, reason))
+        vectors = self._embed([d for _, _, d, _ in prepared if d is not None])
+        results = iter(self._place(art, h, doc, reason, vectors) for art, h, doc, reason in prepared)
+        return [outcomes[i] if i in outcomes else next(results) for i in range(len(batch))]
+
+    def _duplicate(self, art: Article, h: str, in_batch: dict[str, str]) -> Outcome | None:
+        stored = self.store.find_article(art.id)
+        if stored is not None:
+            if stored[0] == h:
+                return self._outcome_of(art.id, "duplicate", "already stored")
+            return Outcome(art.id, "rejected",
+                           reason=f"id {art.id!r} is already stored with different content")
+        if h in in_batch:
+            return Outcome(art.id, "rejected", reason=f"same content as {in_batch[h]!r} in this batch")
+        original = self.store.find_hash(h)
+        if original is not None:
+            o = self._outcome_of(original, "duplicate", f"same content as {original!r}")
+            return Outcome(art.id, o.status, o.event_id, o.story_id, o.reason)
+        return None
+
+    def _outcome_of(self, article_id: str, status: str, reason: str) -> Outcome:
+        s = self.store.article(article_id)
+        return Outcome(article_id, status, s.event_id, s.story_id, reason)
+
+    def _embed(self, docs: list[Document]) -> dict[str, tuple[str, object]]:
+        """Vectors by document id, from the store's cache or the encoder."""
+        out: dict[str, tuple[str, object]] = {}
+        todo: list[tuple[str, str, str]] = []
+        for d in docs:
+            text = embed_input(d, self.settings.embed_chars)
+            key = hashlib.sha1(f"{self.encoder.name}\0{text}".encode("utf-8")).hexdigest()
+            vec = self.store.get_embedding(key)
+            if vec is not None:
+                out[d.id] = (key, vec)
+            else:
+                todo.append((d.id, key, text))
+        if todo:
+            vecs = self.encoder.encode([t for _, _, t in todo])
+            for (doc_id, key, _), v in zip(todo, vecs):
+                out[doc_id] = (key, v)
+        return out
+
+    def _place(self, art: Article, h: str, doc: Document | None, reason: str,
+               vectors: dict[str, tuple[str, object]]) -> Outcome:
+        if doc is None:
+            self.store.add_article(art, None, status="rejected", reason=reason, content_hash=h)
+            return Outcome(art.id, "rejected", reason=reason)
+        key, vec = vectors[doc.id]
+        item = Item(doc, vec)
+        a = self.clusterer.learn_one(item)
+        members = self.clusterer.events_[a.event_id]
+        links = self.linker.learn_event(a.event_id, members, self.clusterer.events_, a.candidates)
+        self.store.add_article(art, doc, status="clustered", content_hash=h,
+                               embedding=(key, self.encoder.name, vec), event_id=a.event_id,
+                               score=a.score, evidence=a.evidence, story_links=links)
+        return Outcome(art.id, "new_event" if a.new else "joined_event", a.event_id,
+                       self.linker.story_of_.get(a.event_id))
+
+    # --- reading --------------------------------------------------------------------
+    def event(self, event_id: str) -> tuple[Event, list[StoredArticle]]:
+        """An event and its stored articles (raises ``NotFound``)."""
+        members = self.store.event_members(event_id)
+        if not members:
+            raise NotFound(f"no event with id {event_id!r}")
+        story = members[0].story_id
+        return summarize_event(event_id, [m.document for m in members], story), members
+
+    def events(self, *, story_id: str | None = None) -> list[Event]:
+        """All events (or one story's), in order of their first article."""
+        return [self.event(eid)[0] for eid in self.store.list_events(story_id=story_id)]
+
+    def story(self, story_id: str) -> Story:
+        events = self.events(story_id=story_id)
+        if not events:
+            raise NotFound(f"no story with id {story_id!r}")
+        return summarize_story(story_id, events)
+
+    def stories(self) -> list[Story]:
+        """All stories, largest first."""
+        stories = [self.story(sid) for sid in self.store.list_stories()]
+        return sorted(stories, key=lambda s: -len(s.event_ids))
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> "Pipeline":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
