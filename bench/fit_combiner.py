@@ -47,12 +47,14 @@ def fit(X, y):
     return m
 
 
-def fit_all(items, rows, combiner=None) -> dict:
-    scorer = PairScorer(combiner=combiner or {"event": {}, "story": {}})
+def fit_all(items, rows, features=None) -> dict:
+    """Fit both combiners; ``features`` restricts the event model (ablations)."""
+    scorer = PairScorer(combiner={"event": {}, "story": {}})
     for it in items:
         scorer.learn_one(it)
     out = {}
-    for model, names, col in (("event", EVENT_FEATURES, 1), ("story", STORY_FEATURES, 2)):
+    event_names = tuple(features) if features else EVENT_FEATURES
+    for model, names, col in (("event", event_names, 1), ("story", STORY_FEATURES, 2)):
         X, ye, ys, _ = pair_matrix(items, rows, scorer, names)
         m = fit(X, ye if col == 1 else ys)
         out[model] = {"weights": {n: round(float(w), 4) for n, w in zip(names, m.coef_[0])},

@@ -11,6 +11,7 @@ models, so a second run continues the same stream.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -57,16 +58,18 @@ class Pipeline:
         Store path (overrides ``settings.db``); ``':memory:'`` for a throw-away store.
     encoder
         Any ``Encoder``; by default the one named in ``settings.encoder``.
+    scorer
+        The pair similarity (e.g. with another fitted combiner); by default the shipped one.
     """
 
     def __init__(self, settings: Settings | None = None, *, db: str | None = None,
-                 encoder: Encoder | None = None) -> None:
+                 encoder: Encoder | None = None, scorer: PairScorer | None = None) -> None:
         self.settings = settings or Settings()
         path = db or self.settings.db or str(default_db_path())
         self.store = SQLiteStore(path)
         self.encoder = encoder or get_encoder(self.settings.encoder)
         self.line_stats = LineStats()
-        self.scorer = PairScorer(language_prior=self.settings.language_prior)
+        self.scorer = scorer or PairScorer(language_prior=self.settings.language_prior)
         self.clusterer = OnlineEventClusterer(threshold=self.settings.event_threshold,
                                               candidates=self.settings.candidates,
                                               scorer=self.scorer)
@@ -127,8 +130,15 @@ class Pipeline:
             reason = "" if doc else f"less than {self.settings.min_text_chars} characters of text after cleaning"
             prepared.append((art, h, enrich(doc, self.settings) if doc else None, reason))
         vectors = self._embed([d for _, _, d, _ in prepared if d is not None])
-        results = iter(self._place(art, h, doc, reason, vectors) for art, h, doc, reason in prepared)
-        return [outcomes[i] if i in outcomes else next(results) for i in range(len(batch))]
+        placed = iter([self._place(art, h, doc, reason, vectors) for art, h, doc, reason in prepared])
+        results = [outcomes[i] if i in outcomes else next(placed) for i in range(len(batch))]
+        # repair story links around the events this batch changed
+        relinked = self.linker.relink(self.clusterer.events_)
+        if relinked:
+            self.store.set_story_links(relinked)
+            results = [dataclasses.replace(o, story_id=relinked.get(o.event_id, o.story_id))
+                       for o in results]
+        return results
 
     def _duplicate(self, art: Article, h: str, in_batch: dict[str, str]) -> Outcome | None:
         stored = self.store.find_article(art.id)

@@ -15,6 +15,8 @@ from collections import OrderedDict
 import numpy as np
 
 from ..errors import ConfigError
+from ..models import PartialDate
+from ..summary import event_date_of
 from .base import Assignment, Clusterer
 from .similarity import Item, PairScorer
 
@@ -71,6 +73,7 @@ class OnlineEventClusterer(Clusterer):
         self._index = None
         self._keys: list[str] = []     # ANN key -> article id
         self._validated = False
+        self._dates: dict[str, PartialDate | None] = {}
 
     def _validate(self) -> None:
         if not 0 < self.threshold <= 1:
@@ -103,9 +106,12 @@ class OnlineEventClusterer(Clusterer):
         """Mean "same event" probability of ``item`` against the event's members, and why."""
         members = self.events_[event_id][-self.max_members:]
         ci = self._scorer.centered(item)
+        # an undated member stands in the event's date: the other reports date it
+        event_date = self._event_date(event_id)
         probs, best, best_p = [], None, -1.0
         for m in members:
-            f = self._scorer.features(item, m, (ci, self._scorer.centered(m)))
+            f = self._scorer.features(item, m, (ci, self._scorer.centered(m)),
+                                      (item.doc.event_date, m.doc.event_date or event_date))
             p = self._scorer.event_proba(f)
             probs.append(p)
             if p > best_p:
@@ -116,6 +122,11 @@ class OnlineEventClusterer(Clusterer):
                     "probability": round(best_p, 4), "shared_names": shared[:10],
                     "date_agreement": None if not f["date_known"] else round(f["date_close"], 4)}
         return float(np.mean(probs)), evidence
+
+    def _event_date(self, event_id: str) -> PartialDate | None:
+        if event_id not in self._dates:
+            self._dates[event_id] = event_date_of([m.doc.event_date for m in self.events_[event_id]])
+        return self._dates[event_id]
 
     def predict_one(self, item: Item) -> Assignment:
         if not self._validated:
@@ -142,6 +153,7 @@ class OnlineEventClusterer(Clusterer):
         """Put ``item`` into ``event_id`` without scoring (replaying a stored stream)."""
         self._scorer.learn_one(item)
         self.events_.setdefault(event_id, []).append(item)
+        self._dates.pop(event_id, None)
         self.assignments_[item.doc.id] = event_id
         self._ann(item.vec.shape[0]).add(len(self._keys), item.vec.astype(np.float32))
         self._keys.append(item.doc.id)

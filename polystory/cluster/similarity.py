@@ -27,7 +27,7 @@ from importlib import resources
 
 import numpy as np
 
-from ..models import Document
+from ..models import Document, PartialDate
 
 __all__ = ["Item", "PairScorer", "EVENT_FEATURES", "STORY_FEATURES", "load_combiner"]
 
@@ -152,7 +152,10 @@ class PairScorer:
         nb = math.sqrt(sum(self._idf(df, k) ** 2 for k in sb))
         return dot / (na * nb)
 
-    def features(self, a: Item, b: Item, centered: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, float]:
+    def features(self, a: Item, b: Item, centered: tuple[np.ndarray, np.ndarray] | None = None,
+                 dates: tuple[PartialDate | None, PartialDate | None] | None = None) -> dict[str, float]:
+        """Feature values of a pair; ``centered`` and ``dates`` override what would be
+        computed from the items (cached vectors; an event's date for an undated member)."""
         ca, cb = centered or (self.centered(a), self.centered(b))
         same = float(a.doc.language == b.doc.language)
         cos_c = float(ca @ cb)
@@ -165,7 +168,7 @@ class PairScorer:
             "numbers": self._weighted_cosine(a.doc.numbers, b.doc.numbers, self.number_df_),
             "date_known": 0.0, "date_close": 0.0, "date_far": 0.0,
         }
-        da, db = a.doc.event_date, b.doc.event_date
+        da, db = dates or (a.doc.event_date, b.doc.event_date)
         if da is not None and db is not None:
             days = da.distance_days(db)
             f["date_known"] = 1.0

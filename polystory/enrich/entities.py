@@ -42,9 +42,7 @@ def entity_key(word: str) -> str:
 
 
 def _is_cased_name(tok: str) -> bool:
-    first = tok[0]
-    return first.isupper() and (tok[1:].islower() or tok.isupper() or any(c.isdigit() for c in tok)
-                                or "-" in tok)
+    return tok[0].isupper()
 
 
 def extract_entities(text: str, stop_words: frozenset[str] = frozenset()) -> tuple[tuple[str, ...], tuple[str, ...]]:

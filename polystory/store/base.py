@@ -40,6 +40,9 @@ class Store(Protocol):
                     evidence: dict | None = None, story_links: dict[str, str] | None = None) -> None:
         """Store one article with everything derived from it, in one transaction."""
 
+    def set_story_links(self, links: dict[str, str]) -> None:
+        """Move events to stories (story repair), in one transaction."""
+
     def replay(self, encoder_name: str) -> Iterator[tuple[Document, np.ndarray, str]]:
         """(document, vector, event id) of every clustered article in arrival order."""
 

@@ -178,11 +178,19 @@ class SQLiteStore:
             if event_id is not None:
                 db.execute("INSERT INTO memberships VALUES (?,?,?,?)",
                            (article.id, event_id, score, json.dumps(evidence or {}, ensure_ascii=False)))
-            for eid, sid in (story_links or {}).items():
-                db.execute("INSERT INTO event_stories (event_id, story_id, seq) VALUES (?, ?, "
-                           "(SELECT COALESCE(MAX(seq), 0) + 1 FROM event_stories)) "
-                           "ON CONFLICT(event_id) DO UPDATE SET story_id=excluded.story_id",
-                           (eid, sid))
+            self._link(story_links or {})
+
+    def set_story_links(self, links: dict[str, str]) -> None:
+        """Move events to stories (story repair), in one transaction."""
+        with self._tx():
+            self._link(links)
+
+    def _link(self, links: dict[str, str]) -> None:
+        for eid, sid in links.items():
+            self._db.execute("INSERT INTO event_stories (event_id, story_id, seq) VALUES (?, ?, "
+                             "(SELECT COALESCE(MAX(seq), 0) + 1 FROM event_stories)) "
+                             "ON CONFLICT(event_id) DO UPDATE SET story_id=excluded.story_id",
+                             (eid, sid))
 
     # --- reads ----------------------------------------------------------------
     def find_article(self, article_id: str) -> tuple[str, str] | None:

@@ -1,24 +1,31 @@
-"""Online story linking: events that continue one another share a story.
+"""Story linking: events that continue one another share a story.
 
 Two events belong to one story when their articles are about the same actors and
 subject, whatever their dates: the "same story" probability (``PairScorer.story_proba``,
-which ignores dates) averaged over pairs of their members.  An event joins the story of
-its best-linked event when that average reaches ``threshold``; if it links to events of
-two stories, those stories merge (the older id stays).  Links are re-examined when an
-event doubles in size, so an event that starts with one thin article can still find its
-story later.
+which ignores dates) averaged over pairs of their members.
+
+Online, a new event joins the story it links to best.  Because early events are thin
+(one article), such links can be wrong; ``relink`` repairs them: it re-clusters the
+neighbourhood of the events that changed (their stories and the stories they touch) by
+average linkage over events, which can merge *and split* stories.  Story ids stay stable:
+a re-formed story keeps the id that most of its events had.
 """
 from __future__ import annotations
 
 import hashlib
 import itertools
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import numpy as np
 
 from ..cluster.similarity import Item, PairScorer
 
 __all__ = ["StoryLinker"]
+
+#: Names shared by more events than this are too common to propose candidates ("Russia").
+MAX_EVENTS_PER_NAME = 200
+#: The most frequent names of an article index its event.
+NAMES_PER_ARTICLE = 12
 
 
 class StoryLinker:
@@ -27,19 +34,19 @@ class StoryLinker:
     Parameters
     ----------
     threshold
-        Mean "same story" probability needed to link two events.
+        Mean "same story" probability needed to link events (average linkage).
     max_members
-        Members per event used in the comparison.
+        Members per event used in the comparison (the most recent ones).
     scorer
         The shared ``PairScorer`` (its stream statistics are the clusterer's).
 
     Attributes
     ----------
     story_of_ : dict of event id -> story id
-    stories_ : dict of story id -> list of event ids (in order of creation)
+    stories_ : dict of story id -> list of event ids
     """
 
-    def __init__(self, *, threshold: float = 0.5, max_members: int = 6,
+    def __init__(self, *, threshold: float = 0.5, max_members: int = 4,
                  scorer: PairScorer | None = None) -> None:
         self.threshold = threshold
         self.max_members = max_members
@@ -48,8 +55,11 @@ class StoryLinker:
         self.stories_: dict[str, list[str]] = {}
         self._scorer = scorer or PairScorer()
         self._by_name: dict[str, set[str]] = defaultdict(set)
-        self._checked_size: dict[str, int] = {}
+        self._names_of: dict[str, set[str]] = defaultdict(set)
+        self._near: dict[str, set[str]] = defaultdict(set)
+        self._dirty: set[str] = set()
         self._order: dict[str, int] = {}
+        self._cache: dict[tuple, float] = {}
 
     def story_score(self, a: list[Item], b: list[Item]) -> float:
         """Mean "same story" probability over member pairs of two events."""
@@ -58,61 +68,124 @@ class StoryLinker:
                  for x, y in itertools.product(a[-self.max_members:], b[-self.max_members:])]
         return float(np.mean(probs)) if probs else 0.0
 
+    def _score(self, e1: str, e2: str, events: dict[str, list[Item]]) -> float:
+        a, b = sorted((e1, e2))
+        key = (a, b, len(events[a]), len(events[b]))
+        if key not in self._cache:
+            self._cache[key] = self.story_score(events[a], events[b])
+        return self._cache[key]
+
+    # --- online ------------------------------------------------------------------------
     def learn_event(self, event_id: str, members: list[Item], events: dict[str, list[Item]],
                     extra_candidates: tuple[str, ...] = ()) -> dict[str, str]:
-        """(Re)link ``event_id`` after it changed.
+        """Note that ``event_id`` changed; a new event joins its best story at once.
 
-        ``extra_candidates`` are further events to consider (e.g. the clusterer's nearest
-        events, for scripts without capitalised names).  Returns the events whose story
-        changed, with their new story ids.
+        ``extra_candidates`` are further events to consider (the clusterer's nearest
+        events, which matters for scripts without capitalised names).  Returns the events
+        whose story changed, with their new story ids.
         """
-        changed: dict[str, str] = {}
-        for it in members[-1:]:
-            for name in it.doc.entities:
+        self._index_names(event_id, members[-1:])
+        self._near[event_id].update(e for e in extra_candidates if e != event_id)
+        self._dirty.add(event_id)
+        if event_id in self.story_of_:
+            return {}
+        scores: dict[str, list[float]] = defaultdict(list)
+        for other in self._candidates(event_id):
+            scores[self.story_of_[other]].append(self._score(event_id, other, events))
+        best, best_mean = None, self.threshold
+        for sid in sorted(scores, key=lambda k: self._order[k]):
+            mean = sum(scores[sid]) / len(self.stories_[sid])
+            if mean >= best_mean:
+                best, best_mean = sid, mean
+        if best is None:
+            best = self._new_story(event_id)
+        self.story_of_[event_id] = best
+        self.stories_.setdefault(best, []).append(event_id)
+        return {event_id: best}
+
+    def _index_names(self, event_id: str, items: list[Item]) -> None:
+        for it in items:
+            for name in it.doc.entities[:NAMES_PER_ARTICLE]:
                 self._by_name[name].add(event_id)
-        size = len(members)
-        if event_id in self.story_of_ and size < 2 * self._checked_size.get(event_id, size):
-            return changed
-        self._checked_size[event_id] = size
-        if event_id not in self.story_of_:
-            sid = "S" + hashlib.sha1(event_id.encode("utf-8")).hexdigest()[:12]
-            self._order[sid] = len(self._order)
-            self.story_of_[event_id] = sid
-            self.stories_[sid] = [event_id]
-            changed[event_id] = sid
-        candidates = sorted(set(self._candidates(event_id, members)) | set(extra_candidates) - {event_id})
-        linked = [other for other in candidates
-                  if other in self.story_of_ and self.story_of_[other] != self.story_of_[event_id]
-                  and self.story_score(members, events[other]) >= self.threshold]
-        for other in linked:
-            changed.update(self._merge(self.story_of_[event_id], self.story_of_[other]))
+                self._names_of[event_id].add(name)
+
+    def _new_story(self, event_id: str) -> str:
+        sid = "S" + hashlib.sha1(event_id.encode("utf-8")).hexdigest()[:12]
+        self._order.setdefault(sid, len(self._order))
+        return sid
+
+    def _candidates(self, event_id: str) -> list[str]:
+        """Linked events: sharing a name (an inverted index, not a scan) or ANN neighbours."""
+        found = set(self._near.get(event_id, ()))
+        for name in self._names_of.get(event_id, ()):
+            evs = self._by_name[name]
+            if len(evs) <= MAX_EVENTS_PER_NAME:
+                found |= evs
+        return sorted(e for e in found if e != event_id and e in self.story_of_)
+
+    # --- repair ------------------------------------------------------------------------
+    def relink(self, events: dict[str, list[Item]]) -> dict[str, str]:
+        """Re-cluster the stories around the events that changed; returns changed links."""
+        if not self._dirty:
+            return {}
+        hood: set[str] = set()
+        for eid in self._dirty:
+            hood.add(eid)
+            for other in self._candidates(eid):
+                hood.update(self.stories_[self.story_of_[other]])
+            hood.update(self.stories_[self.story_of_[eid]])
+        self._dirty.clear()
+        clusters = self._average_linkage(sorted(hood), events)
+        return self._assign(clusters)
+
+    def _average_linkage(self, ids: list[str], events: dict[str, list[Item]]) -> list[list[str]]:
+        clusters = [[e] for e in ids]
+        linked = {e: set(self._candidates(e)) for e in ids}
+
+        def score(a: list[str], b: list[str]) -> float:
+            total = sum(self._score(x, y, events) for x in a for y in b if y in linked[x])
+            return total / (len(a) * len(b))
+
+        while len(clusters) > 1:
+            best, pair = self.threshold, None
+            for i, j in itertools.combinations(range(len(clusters)), 2):
+                s = score(clusters[i], clusters[j])
+                if s >= best:
+                    best, pair = s, (i, j)
+            if pair is None:
+                break
+            i, j = pair
+            clusters[i] = clusters[i] + clusters[j]
+            del clusters[j]
+        return clusters
+
+    def _assign(self, clusters: list[list[str]]) -> dict[str, str]:
+        changed: dict[str, str] = {}
+        taken: set[str] = set()
+        # biggest clusters choose first: a story keeps the id most of its events had
+        for cl in sorted(clusters, key=lambda c: (-len(c), min(c))):
+            votes = Counter(self.story_of_[e] for e in cl if e in self.story_of_)
+            choices = [s for s, _ in sorted(votes.items(), key=lambda kv: (-kv[1], self._order.get(kv[0], 0)))
+                       if s not in taken]
+            sid = choices[0] if choices else self._new_story(min(cl))
+            taken.add(sid)
+            for e in cl:
+                if self.story_of_.get(e) != sid:
+                    changed[e] = sid
+        for e, sid in changed.items():
+            old = self.story_of_.get(e)
+            if old is not None:
+                self.stories_[old].remove(e)
+                if not self.stories_[old]:
+                    del self.stories_[old]
+            self.story_of_[e] = sid
+            self.stories_.setdefault(sid, []).append(e)
+            self._order.setdefault(sid, len(self._order))
         return changed
 
     def restore_event(self, event_id: str, story_id: str, members: list[Item]) -> None:
         """Put a stored event back into its stored story (no scoring)."""
-        for it in members:
-            for name in it.doc.entities:
-                self._by_name[name].add(event_id)
-        self._checked_size[event_id] = len(members)
+        self._index_names(event_id, members)
         self._order.setdefault(story_id, len(self._order))
         self.story_of_[event_id] = story_id
         self.stories_.setdefault(story_id, []).append(event_id)
-
-    def _candidates(self, event_id: str, members: list[Item]) -> list[str]:
-        """Events that share a name with this one (an inverted index, not a scan)."""
-        names = {n for it in members[-self.max_members:] for n in it.doc.entities}
-        found: set[str] = set()
-        for n in names:
-            found |= self._by_name.get(n, set())
-        found.discard(event_id)
-        return sorted(found)
-
-    def _merge(self, a: str, b: str) -> dict[str, str]:
-        if a == b:
-            return {}
-        keep, gone = sorted((a, b), key=lambda s: self._order[s])
-        moved = self.stories_.pop(gone)
-        for eid in moved:
-            self.story_of_[eid] = keep
-            self.stories_[keep].append(eid)
-        return {eid: keep for eid in moved}

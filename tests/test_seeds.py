@@ -1,0 +1,58 @@
+"""The hard case: five Blinken-Lavrov articles, three languages, three events, one story."""
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from polystory.cli import main
+from polystory.models import PartialDate
+
+from conftest import DEMO
+
+
+def test_seeds_make_three_events_in_one_story(seeds_pipeline):
+    p, outcomes = seeds_pipeline
+    event_of = {o.article_id: o.event_id for o in outcomes}
+    groups = {}
+    for aid, eid in event_of.items():
+        groups.setdefault(eid, set()).add(aid)
+    assert sorted(map(sorted, groups.values())) == [["000", "001", "002"], ["003"], ["004"]]
+    assert len({p.event(e)[0].story_id for e in groups}) == 1
+    assert len(p.stories()) == 1
+
+
+def test_seed_languages_and_g20_date(seeds_pipeline):
+    p, outcomes = seeds_pipeline
+    langs = {o.article_id: p.store.article(o.article_id).document.language for o in outcomes}
+    assert langs == {"000": "sq", "001": "it", "002": "en", "003": "it", "004": "en"}
+    g20 = p.event(next(o.event_id for o in outcomes if o.article_id == "000"))[0]
+    d = g20.event_date
+    assert d is not None and d.year == 2023 and d.month == 3
+
+
+def test_cluster_command_on_blind_seeds(tmp_path):
+    src = tmp_path / "seeds.jsonl"
+    with src.open("w", encoding="utf-8") as fh:
+        for f in sorted(DEMO.glob("0*.txt")):
+            fh.write(json.dumps({"id": f.stem[:3], "text": f.read_text(encoding="utf-8")}) + "\n")
+    out = tmp_path / "out.jsonl"
+    res = CliRunner().invoke(main, ["cluster", str(src), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    rows = [json.loads(l) for l in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in rows] == ["000", "001", "002", "003", "004"]
+    assert all(set(r) == {"id", "event", "story", "language", "published", "event_date"} for r in rows)
+    ev = {r["id"]: r["event"] for r in rows}
+    assert ev["000"] == ev["001"] == ev["002"] and len({ev["000"], ev["003"], ev["004"]}) == 3
+    assert len({r["story"] for r in rows}) == 1
+    assert [r["language"] for r in rows] == ["sq", "it", "en", "it", "en"]
+    a = PartialDate.parse(rows[0]["event_date"])
+    assert (a.year, a.month) == (2023, 3)
+    assert rows[0]["published"] == "2023-03"
+
+
+def test_demo_command_prints_the_story():
+    res = CliRunner().invoke(main, ["demo"])
+    assert res.exit_code == 0, res.output
+    assert res.output.count("Story ") == 1
+    assert res.output.count(" article(s) ") == 3
