@@ -11,6 +11,7 @@ Leave-one-group-out scores of this fit are in ``bench/quality.py``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import json
 import sys
@@ -22,21 +23,35 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import items_for  # noqa: E402
 from datasets import events_dev  # noqa: E402
 
-from polystory.cluster import EVENT_FEATURES, STORY_FEATURES, PairScorer  # noqa: E402
+from polystory.cluster import EVENT_FEATURES, STORY_FEATURES, Item, PairScorer  # noqa: E402
+from polystory.enrich import event_date  # noqa: E402
 
 #: Regularisation strength (inverse): the combiner must stay small and smooth.
 C = 1.0
+#: Train also on publication-blind copies of the pairs.
+AUGMENT = True
 
 
-def pair_matrix(items, rows, scorer: PairScorer, names):
-    X, y_event, y_story, groups = [], [], [], []
-    for i, j in itertools.combinations(range(len(items)), 2):
-        f = scorer.features(items[i], items[j])
-        X.append([f[n] for n in names])
-        y_event.append(rows[i]["event"] == rows[j]["event"])
-        y_story.append(rows[i]["group"] == rows[j]["group"])
-        groups.append((rows[i]["group"], rows[j]["group"]))
-    return np.array(X), np.array(y_event), np.array(y_story), groups
+def blind(item: Item) -> Item:
+    """The item as if it came without a publication date (dates from its text only)."""
+    d = item.doc
+    text = f"{d.title}\n{d.text}" if d.title else d.text
+    return Item(dataclasses.replace(d, published=None, event_date=event_date(text, d.language, None)),
+                item.vec)
+
+
+def pair_matrix(items, rows, scorer: PairScorer, names, augment: bool = False):
+    """Features of all pairs; with ``augment`` also of the same pairs with publication dates
+    removed (streams often lack them, and the combiner must know what to do then)."""
+    X, y_event, y_story = [], [], []
+    variants = [items, [blind(it) for it in items]] if augment else [items]
+    for its in variants:
+        for i, j in itertools.combinations(range(len(its)), 2):
+            f = scorer.features(its[i], its[j])
+            X.append([f[n] for n in names])
+            y_event.append(rows[i]["event"] == rows[j]["event"])
+            y_story.append(rows[i]["group"] == rows[j]["group"])
+    return np.array(X), np.array(y_event), np.array(y_story)
 
 
 def fit(X, y):
@@ -47,18 +62,39 @@ def fit(X, y):
     return m
 
 
+def calibrate(X, model, ids, key) -> float:
+    """The average-linkage cut that maximises BCubed F1 on the training articles."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    from polystory.eval import bcubed
+
+    dist = 1.0 - model.predict_proba(X)[:, 1]  # pairs in scipy's condensed order
+    Z = linkage(dist, method="average")
+    best = (-1.0, 0.5)
+    for t in np.arange(0.30, 0.951, 0.025):
+        labels = fcluster(Z, 1.0 - t, criterion="distance")
+        f = bcubed(key, dict(zip(ids, labels.tolist()))).f1
+        best = max(best, (round(f, 4), round(float(t), 3)))
+    return best[1]
+
+
 def fit_all(items, rows, features=None) -> dict:
-    """Fit both combiners; ``features`` restricts the event model (ablations)."""
+    """Fit both combiners and calibrate their thresholds; ``features`` restricts the event
+    model (ablations)."""
     scorer = PairScorer(combiner={"event": {}, "story": {}})
     for it in items:
         scorer.learn_one(it)
     out = {}
     event_names = tuple(features) if features else EVENT_FEATURES
-    for model, names, col in (("event", event_names, 1), ("story", STORY_FEATURES, 2)):
-        X, ye, ys, _ = pair_matrix(items, rows, scorer, names)
-        m = fit(X, ye if col == 1 else ys)
+    ids = [it.doc.id for it in items]
+    for model, names, col in (("event", event_names, "event"), ("story", STORY_FEATURES, "group")):
+        X, ye, ys = pair_matrix(items, rows, scorer, names, augment=AUGMENT)
+        m = fit(X, ye if col == "event" else ys)
+        if AUGMENT:  # calibrate on the real pairs only (the first half)
+            X = X[: len(X) // 2]
         out[model] = {"weights": {n: round(float(w), 4) for n, w in zip(names, m.coef_[0])},
-                      "bias": round(float(m.intercept_[0]), 4)}
+                      "bias": round(float(m.intercept_[0]), 4),
+                      "threshold": calibrate(X, m, ids, {r["id"]: r[col] for r in rows})}
     return out
 
 

@@ -55,8 +55,9 @@ def run_pipeline(arts, encoder, scorer=None) -> list[dict]:
         outcomes = p.add_many(arts)
         rows = []
         for o in outcomes:
-            e = p.event(o.event_id)[0] if o.event_id else None
-            rows.append({"id": o.article_id, "event": o.event_id, "story": e.story_id if e else None,
+            event_id, _ = p.placement(o)
+            e = p.event(event_id)[0] if event_id else None
+            rows.append({"id": o.article_id, "event": event_id, "story": e.story_id if e else None,
                          "event_date": str(e.event_date) if e and e.event_date else None})
     return rows
 

@@ -262,13 +262,15 @@ def cluster(input_path: str, output: str, config_file, verbose, skip_bad: bool) 
         events = {}
         rows = []
         for o in outcomes:
-            row = {"id": o.article_id, "event": o.event_id, "story": None, "language": None,
+            event_id, _ = p.placement(o)
+            row = {"id": o.article_id, "event": event_id, "story": None, "language": None,
                    "published": None, "event_date": None}
-            if o.event_id is not None:
-                if o.event_id not in events:
-                    events[o.event_id] = p.event(o.event_id)
-                e, members = events[o.event_id]
-                doc = next((m.document for m in members if m.article.id == o.article_id), members[0].document)
+            if event_id is not None:
+                if event_id not in events:
+                    events[event_id] = p.event(event_id)
+                e, members = events[event_id]
+                own = o.duplicate_of or o.article_id
+                doc = next((m.document for m in members if m.article.id == own), members[0].document)
                 row.update(story=e.story_id, language=doc.language,
                            published=_date(doc.published), event_date=_date(e.event_date))
             else:

@@ -37,14 +37,15 @@ class Settings:
     embed_chars: int = _f(1200, "Characters of title + lead that the encoder sees "
                                 "(the first paragraphs carry the event).")
     # --- cluster
-    event_threshold: float = _f(0.5, "Probability of 'same event' above which an article "
-                                      "joins an event.")
+    event_threshold: float = _f(0.0, "Mean probability of 'same event' from which an article "
+                                      "joins an event; 0 uses the threshold calibrated with the "
+                                      "shipped combiner.")
     candidates: int = _f(20, "Nearest events retrieved from the vector index per article.")
     language_prior: float = _f(8.0, "Pseudo-count of the global mean in each language's "
                                      "mean vector (language-bias correction).")
     # --- stories
-    story_threshold: float = _f(0.5, "Probability of 'same story' above which two events "
-                                      "are linked into one story.")
+    story_threshold: float = _f(0.0, "Mean probability of 'same story' from which two events "
+                                      "are linked into one story; 0 uses the calibrated threshold.")
 
     def replace(self, **changes: Any) -> "Settings":
         return dataclasses.replace(self, **changes)
@@ -111,8 +112,8 @@ def load_settings(
 def _validate(s: Settings) -> None:
     for name in ("event_threshold", "story_threshold"):
         v = getattr(s, name)
-        if not 0 < v <= 1:
-            raise ConfigError(f"{name} must be in (0, 1]; got {v}")
+        if not 0 <= v <= 1:
+            raise ConfigError(f"{name} must be in [0, 1]; got {v}")
     for name in ("candidates", "embed_chars", "max_text_chars"):
         if getattr(s, name) < 1:
             raise ConfigError(f"{name} must be >= 1; got {getattr(s, name)}")

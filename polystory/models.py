@@ -114,6 +114,8 @@ class Document:
     entities: tuple[str, ...] = ()
     entity_names: tuple[str, ...] = ()
     numbers: tuple[str, ...] = ()
+    weekday: int | None = None
+    recalls: tuple = ()            # tuple[polystory.enrich.recall.Recall, ...]
     content_hash: str = ""
     dropped_lines: int = 0
 

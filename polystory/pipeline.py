@@ -12,15 +12,16 @@ models, so a second run continues the same stream.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
 
+import numpy as np
+
 from .clean import LineStats, clean, content_hash
 from .cluster import Item, OnlineEventClusterer, PairScorer
 from .config import Settings, default_db_path
-from .embed import Encoder, embed_input, get_encoder
+from .embed import Encoder, embed_input, embedding_key, get_encoder
 from .enrich import enrich
 from .errors import NotFound
 from .models import Article, Document, Event, Story
@@ -45,6 +46,7 @@ class Outcome:
     event_id: str | None = None
     story_id: str | None = None
     reason: str = ""
+    duplicate_of: str | None = None
 
 
 class Pipeline:
@@ -70,16 +72,21 @@ class Pipeline:
         self.encoder = encoder or get_encoder(self.settings.encoder)
         self.line_stats = LineStats()
         self.scorer = scorer or PairScorer(language_prior=self.settings.language_prior)
-        self.clusterer = OnlineEventClusterer(threshold=self.settings.event_threshold,
+        self.clusterer = OnlineEventClusterer(threshold=self.settings.event_threshold
+                                              or self.scorer.threshold("event"),
                                               candidates=self.settings.candidates,
                                               scorer=self.scorer)
-        self.linker = StoryLinker(threshold=self.settings.story_threshold, scorer=self.scorer)
+        self.linker = StoryLinker(threshold=self.settings.story_threshold
+                                  or self.scorer.threshold("story"), scorer=self.scorer)
         self._restore()
 
     def _restore(self) -> None:
         n = 0
         for doc, vec, event_id in self.store.replay(self.encoder.name):
-            self.clusterer.restore_one(Item(doc, vec), event_id)
+            recalls = [self.store.get_embedding(embedding_key(self.encoder.name, r.sentence))
+                       for r in doc.recalls]
+            rv = np.stack(recalls) if recalls and all(v is not None for v in recalls) else None
+            self.clusterer.restore_one(Item(doc, vec, rv), event_id)
             n += 1
         for event_id, story_id in self.store.story_links().items():
             if event_id in self.clusterer.events_:
@@ -132,12 +139,28 @@ class Pipeline:
         vectors = self._embed([d for _, _, d, _ in prepared if d is not None])
         placed = iter([self._place(art, h, doc, reason, vectors) for art, h, doc, reason in prepared])
         results = [outcomes[i] if i in outcomes else next(placed) for i in range(len(batch))]
-        # repair story links around the events this batch changed
-        relinked = self.linker.relink(self.clusterer.events_)
-        if relinked:
-            self.store.set_story_links(relinked)
-            results = [dataclasses.replace(o, story_id=relinked.get(o.event_id, o.story_id))
+        return self._repair(results)
+
+    def _repair(self, results: list[Outcome]) -> list[Outcome]:
+        """Repair events, then stories, around what this batch changed; persist the moves."""
+        events = self.clusterer.events_
+        dated_before = dict(self.clusterer.inferred_dates_)
+        moved = self.clusterer.repair()
+        dates = {aid: d for aid, (d, _, _) in self.clusterer.inferred_dates_.items()
+                 if dated_before.get(aid, (None,))[0] != d}
+        gone = self.linker.forget_missing(events)
+        relinked: dict[str, str] = {}
+        for eid in sorted(set(moved.values())):
+            relinked.update(self.linker.learn_event(eid, events[eid], events))
+        relinked.update(self.linker.relink(events))
+        if moved or relinked or gone or dates:
+            self.store.update_events(moved, relinked, gone, dates)
+        if moved or relinked:
+            story = self.linker.story_of_
+            results = [dataclasses.replace(o, event_id=moved.get(o.article_id, o.event_id))
                        for o in results]
+            results = [dataclasses.replace(o, story_id=story.get(o.event_id, o.story_id))
+                       if o.event_id else o for o in results]
         return results
 
     def _duplicate(self, art: Article, h: str, in_batch: dict[str, str]) -> Outcome | None:
@@ -148,52 +171,69 @@ class Pipeline:
             return Outcome(art.id, "rejected",
                            reason=f"id {art.id!r} is already stored with different content")
         if h in in_batch:
-            return Outcome(art.id, "rejected", reason=f"same content as {in_batch[h]!r} in this batch")
+            return Outcome(art.id, "duplicate", reason=f"same content as {in_batch[h]!r}",
+                           duplicate_of=in_batch[h])
         original = self.store.find_hash(h)
         if original is not None:
             o = self._outcome_of(original, "duplicate", f"same content as {original!r}")
-            return Outcome(art.id, o.status, o.event_id, o.story_id, o.reason)
+            return Outcome(art.id, o.status, o.event_id, o.story_id, o.reason, original)
         return None
 
     def _outcome_of(self, article_id: str, status: str, reason: str) -> Outcome:
         s = self.store.article(article_id)
         return Outcome(article_id, status, s.event_id, s.story_id, reason)
 
-    def _embed(self, docs: list[Document]) -> dict[str, tuple[str, object]]:
-        """Vectors by document id, from the store's cache or the encoder."""
-        out: dict[str, tuple[str, object]] = {}
-        todo: list[tuple[str, str, str]] = []
-        for d in docs:
-            text = embed_input(d, self.settings.embed_chars)
-            key = hashlib.sha1(f"{self.encoder.name}\0{text}".encode("utf-8")).hexdigest()
-            vec = self.store.get_embedding(key)
-            if vec is not None:
-                out[d.id] = (key, vec)
-            else:
-                todo.append((d.id, key, text))
+    def _embed(self, docs: list[Document]) -> dict[str, list[tuple[str, np.ndarray]]]:
+        """Per document id: (cache key, vector) of its encoder input, then of each recall
+        sentence; from the store's cache where it has them, else from the encoder."""
+        texts = {d.id: [embed_input(d, self.settings.embed_chars)] + [r.sentence for r in d.recalls]
+                 for d in docs}
+        found: dict[str, np.ndarray] = {}
+        todo: dict[str, str] = {}
+        for ts in texts.values():
+            for t in ts:
+                key = embedding_key(self.encoder.name, t)
+                if key in found or key in todo:
+                    continue
+                vec = self.store.get_embedding(key)
+                if vec is not None:
+                    found[key] = vec
+                else:
+                    todo[key] = t
         if todo:
-            vecs = self.encoder.encode([t for _, _, t in todo])
-            for (doc_id, key, _), v in zip(todo, vecs):
-                out[doc_id] = (key, v)
-        return out
+            for key, vec in zip(todo, self.encoder.encode(list(todo.values()))):
+                found[key] = vec
+        return {doc_id: [(k, found[k]) for k in (embedding_key(self.encoder.name, t) for t in ts)]
+                for doc_id, ts in texts.items()}
 
     def _place(self, art: Article, h: str, doc: Document | None, reason: str,
-               vectors: dict[str, tuple[str, object]]) -> Outcome:
+               vectors: dict[str, list[tuple[str, np.ndarray]]]) -> Outcome:
         if doc is None:
             self.store.add_article(art, None, status="rejected", reason=reason, content_hash=h)
             return Outcome(art.id, "rejected", reason=reason)
-        key, vec = vectors[doc.id]
-        item = Item(doc, vec)
+        (key, vec), *recalls = vectors[doc.id]
+        item = Item(doc, vec, np.stack([v for _, v in recalls]) if recalls else None)
         a = self.clusterer.learn_one(item)
         members = self.clusterer.events_[a.event_id]
         links = self.linker.learn_event(a.event_id, members, self.clusterer.events_, a.candidates)
         self.store.add_article(art, doc, status="clustered", content_hash=h,
-                               embedding=(key, self.encoder.name, vec), event_id=a.event_id,
+                               embedding=(key, self.encoder.name, vec),
+                               extra_embeddings=[(k, self.encoder.name, v) for k, v in recalls],
+                               event_id=a.event_id,
                                score=a.score, evidence=a.evidence, story_links=links)
         return Outcome(art.id, "new_event" if a.new else "joined_event", a.event_id,
                        self.linker.story_of_.get(a.event_id))
 
     # --- reading --------------------------------------------------------------------
+    def placement(self, outcome: Outcome) -> tuple[str | None, str | None]:
+        """The current (event id, story id) of an added article; repairs may have moved it
+        since its ``Outcome`` was made."""
+        aid = outcome.duplicate_of or outcome.article_id
+        if self.store.find_article(aid) is None:
+            return None, None
+        s = self.store.article(aid)
+        return s.event_id, s.story_id
+
     def event(self, event_id: str) -> tuple[Event, list[StoredArticle]]:
         """An event and its stored articles (raises ``NotFound``)."""
         members = self.store.event_members(event_id)

@@ -9,6 +9,7 @@ The same input order always gives the same events.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections import OrderedDict
 
@@ -17,6 +18,7 @@ import numpy as np
 from ..errors import ConfigError
 from ..models import PartialDate
 from ..summary import event_date_of
+from .backref import infer_dates
 from .base import Assignment, Clusterer
 from .similarity import Item, PairScorer
 
@@ -38,6 +40,8 @@ class OnlineEventClusterer(Clusterer):
         Nearest articles retrieved per arriving article (their events are scored).
     max_members
         Members of an event compared with an arriving article (the most recent ones).
+    max_repair
+        Most articles re-clustered by one ``repair`` call (bounds its cost).
     scorer
         The pair similarity; a fresh ``PairScorer`` by default.
 
@@ -45,6 +49,8 @@ class OnlineEventClusterer(Clusterer):
     ----------
     events_ : dict of event id -> list of member ``Item``
     assignments_ : dict of article id -> event id
+    inferred_dates_ : dict of article id -> (date, recalling article id, similarity) for
+        articles dated by another report's back-reference
 
     Examples
     --------
@@ -62,8 +68,9 @@ class OnlineEventClusterer(Clusterer):
     """
 
     def __init__(self, *, threshold: float = 0.5, candidates: int = 20, max_members: int = 12,
-                 scorer: PairScorer | None = None) -> None:
+                 max_repair: int = 300, scorer: PairScorer | None = None) -> None:
         self.threshold = threshold
+        self.max_repair = max_repair
         self.candidates = candidates
         self.max_members = max_members
         self.scorer = scorer
@@ -74,6 +81,9 @@ class OnlineEventClusterer(Clusterer):
         self._keys: list[str] = []     # ANN key -> article id
         self._validated = False
         self._dates: dict[str, PartialDate | None] = {}
+        self._dirty: set[str] = set()
+        self._near: dict[str, set[str]] = {}
+        self.inferred_dates_: dict[str, tuple[PartialDate, str, float]] = {}
 
     def _validate(self) -> None:
         if not 0 < self.threshold <= 1:
@@ -147,7 +157,98 @@ class OnlineEventClusterer(Clusterer):
             return Assignment(eid, False, 1.0, {"duplicate": True})
         a = self.predict_one(item)
         self.restore_one(item, a.event_id)
+        self._dirty.add(a.event_id)
+        self._near.setdefault(a.event_id, set()).update(e for e in a.candidates if e != a.event_id)
         return a
+
+    # --- repair -------------------------------------------------------------------
+    def repair(self) -> dict[str, str]:
+        """Re-cluster the neighbourhood of the events changed since the last repair.
+
+        Online decisions are made on thin evidence (an event of one article, an undated
+        report that bridges two happenings).  Repair takes the changed events and the
+        events near them, and re-clusters their articles by average linkage of the same
+        probabilities at the same threshold, which can merge and split events.  Event
+        ids stay stable: a re-formed event keeps the id most of its articles had.
+        Returns ``{article id: new event id}`` for the articles that moved.
+        """
+        self._date_undated()
+        if not self._dirty:
+            return {}
+        hood = set(self._dirty)
+        for eid in self._dirty:
+            hood |= self._near.get(eid, set())
+        self._dirty.clear()
+        hood = {e for e in hood if e in self.events_}
+        items = [it for e in sorted(hood) for it in self.events_[e]][: self.max_repair]
+        if len(items) < 2:
+            return {}
+        labels = self._average_linkage(items)
+        return self._reassign(items, labels)
+
+    def _date_undated(self) -> None:
+        """Date undated articles from other events' recall sentences (``backref``)."""
+        undated = [it for members in self.events_.values() for it in members
+                   if it.doc.event_date is None]
+        found = infer_dates(undated, self.events_, self._event_date, self._scorer)
+        for aid, (date, source, sim) in found.items():
+            eid = self.assignments_[aid]
+            doc = dataclasses.replace(self._item(aid).doc, event_date=date)
+            self.events_[eid] = [Item(doc, m.vec, m.recall_vecs) if m.doc.id == aid else m
+                                 for m in self.events_[eid]]
+            self.inferred_dates_[aid] = (date, source, round(sim, 4))
+            self._dates.pop(eid, None)
+            self._dirty.add(eid)
+
+    def _item(self, article_id: str) -> Item:
+        return next(m for m in self.events_[self.assignments_[article_id]] if m.doc.id == article_id)
+
+    def _average_linkage(self, items: list[Item]) -> np.ndarray:
+        from scipy.cluster.hierarchy import fcluster, linkage
+
+        n = len(items)
+        centered = [self._scorer.centered(it) for it in items]
+        dates = [it.doc.event_date for it in items]
+        dist = np.empty(n * (n - 1) // 2)
+        k = 0
+        for i in range(n):
+            for j in range(i + 1, n):
+                f = self._scorer.features(items[i], items[j], (centered[i], centered[j]),
+                                          (dates[i], dates[j]))
+                dist[k] = 1.0 - self._scorer.event_proba(f)
+                k += 1
+        return fcluster(linkage(dist, method="average"), 1.0 - self.threshold, criterion="distance")
+
+    def _reassign(self, items: list[Item], labels: np.ndarray) -> dict[str, str]:
+        groups: dict[int, list[Item]] = {}
+        for it, lab in zip(items, labels):
+            groups.setdefault(int(lab), []).append(it)
+        taken: set[str] = set()
+        target: dict[str, str] = {}
+        for members in sorted(groups.values(), key=lambda g: (-len(g), g[0].doc.id)):
+            votes: dict[str, int] = {}
+            for it in members:
+                e = self.assignments_[it.doc.id]
+                votes[e] = votes.get(e, 0) + 1
+            free = sorted((e for e in votes if e not in taken), key=lambda e: (-votes[e], e))
+            eid = free[0] if free else _new_id("E", "|".join(sorted(it.doc.id for it in members)))
+            taken.add(eid)
+            for it in members:
+                target[it.doc.id] = eid
+        moved = {aid: eid for aid, eid in target.items() if self.assignments_[aid] != eid}
+        if moved:
+            by_id = {it.doc.id: it for it in items}
+            for aid, eid in moved.items():
+                old = self.assignments_[aid]
+                self.events_[old] = [m for m in self.events_[old] if m.doc.id != aid]
+                if not self.events_[old]:
+                    del self.events_[old]
+                self.events_.setdefault(eid, []).append(by_id[aid])
+                self.assignments_[aid] = eid
+                self._dates.pop(old, None)
+                self._dates.pop(eid, None)
+                self._near.setdefault(eid, set()).update(self._near.get(old, set()))
+        return moved
 
     def restore_one(self, item: Item, event_id: str) -> None:
         """Put ``item`` into ``event_id`` without scoring (replaying a stored stream)."""

@@ -12,7 +12,10 @@ similarity of two articles combines several signals, each cheap and language-neu
 * ``entities``      IDF-weighted cosine of the normalised names (transliterated, so
                     Лавров = Lavrov); IDF is learned online from the stream;
 * ``numbers``       the same for numbers (scores, death tolls, durations);
-* ``date_*``        agreement of the two event dates: close, far (log days), or unknown.
+* ``date_*``        agreement of the two event dates: close, far (log days), or unknown;
+* ``weekday``       +1 when both name the same weekday, -1 when they name different ones;
+* ``undated_*``     the text signals again for pairs without two dates, so the combiner
+                    can weigh them differently when time cannot help.
 
 A logistic combiner turns the features into a probability.  Its weights are data
 (``polystory/data/combiner.json``), fitted by ``bench/fit_combiner.py`` on labelled pairs.
@@ -32,7 +35,8 @@ from ..models import Document, PartialDate
 __all__ = ["Item", "PairScorer", "EVENT_FEATURES", "STORY_FEATURES", "load_combiner"]
 
 EVENT_FEATURES = ("cos_raw", "cos_centered", "cross_cos", "same_lang", "entities", "numbers",
-                  "date_known", "date_close", "date_far")
+                  "date_known", "date_close", "date_far", "undated_cos", "undated_entities",
+                  "weekday")
 #: Events of one story happen on different days: dates say nothing about "same story".
 STORY_FEATURES = ("cos_raw", "cos_centered", "cross_cos", "same_lang", "entities", "numbers")
 #: Day scale of date agreement: reports of one happening are dated within a day or two.
@@ -43,10 +47,12 @@ DATE_FAR_DAYS = 365.0
 
 @dataclass(frozen=True, slots=True)
 class Item:
-    """One article as the scorer sees it: its document and its (raw, unit) vector."""
+    """One article as the scorer sees it: its document, its (raw, unit) vector, and the
+    vectors of its recall sentences (``doc.recalls``), if embedded."""
 
     doc: Document
     vec: np.ndarray
+    recall_vecs: np.ndarray | None = None
 
 
 def load_combiner() -> dict:
@@ -139,7 +145,9 @@ class PairScorer:
 
     # --- features ---------------------------------------------------------------
     def _idf(self, df: Counter, key: str) -> float:
-        return math.log((self.n_docs_ + 1) / (df.get(key, 0) + 1)) + 1.0
+        # no floor: a name that every article carries (the story's protagonists) tells
+        # nothing about *which* happening an article reports
+        return math.log((self.n_docs_ + 1) / (df.get(key, 0) + 1))
 
     def _weighted_cosine(self, a: tuple[str, ...], b: tuple[str, ...], df: Counter) -> float:
         if not a or not b:
@@ -168,18 +176,28 @@ class PairScorer:
             "numbers": self._weighted_cosine(a.doc.numbers, b.doc.numbers, self.number_df_),
             "date_known": 0.0, "date_close": 0.0, "date_far": 0.0,
         }
+        # without dates the text must carry the decision alone: its own weights
         da, db = dates or (a.doc.event_date, b.doc.event_date)
         if da is not None and db is not None:
             days = da.distance_days(db)
             f["date_known"] = 1.0
             f["date_close"] = math.exp(-days / DATE_SCALE_DAYS)
             f["date_far"] = min(1.0, math.log1p(days) / math.log1p(DATE_FAR_DAYS))
+        wa, wb = a.doc.weekday, b.doc.weekday
+        f["weekday"] = 0.0 if wa is None or wb is None else 1.0 if wa == wb else -1.0
+        undated = 1.0 - f["date_known"]
+        f["undated_cos"] = cos_c * undated
+        f["undated_entities"] = f["entities"] * undated
         return f
 
     def _proba(self, model: str, feats: dict[str, float]) -> float:
         spec = self._combiner[model]
         z = spec["bias"] + sum(w * feats[name] for name, w in spec["weights"].items())
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+    def threshold(self, model: str) -> float:
+        """The decision threshold calibrated with the combiner (``"event"`` or ``"story"``)."""
+        return float(self._combiner[model].get("threshold", 0.5))
 
     def event_proba(self, feats: dict[str, float]) -> float:
         """Probability that two articles report the same happening."""

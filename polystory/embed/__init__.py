@@ -6,7 +6,7 @@ from ..models import Document
 from .base import Encoder
 from .e5 import E5Small
 
-__all__ = ["Encoder", "E5Small", "get_encoder", "embed_input", "ENCODERS"]
+__all__ = ["Encoder", "E5Small", "get_encoder", "embed_input", "embedding_key", "ENCODERS"]
 
 #: Encoders by the name used in ``Settings.encoder``.
 ENCODERS = {"e5-small": E5Small}
@@ -18,6 +18,13 @@ def get_encoder(name: str) -> Encoder:
         return ENCODERS[name]()
     except KeyError:
         raise ConfigError(f"encoder must be one of {sorted(ENCODERS)}; got {name!r}") from None
+
+
+def embedding_key(encoder_name: str, text: str) -> str:
+    """Cache key of a text's vector under one encoder."""
+    import hashlib
+
+    return hashlib.sha1(f"{encoder_name}\0{text}".encode("utf-8")).hexdigest()
 
 
 def embed_input(doc: Document, chars: int) -> str:

@@ -5,12 +5,13 @@ import dataclasses
 
 from ..config import Settings
 from ..models import Document
-from .dates import date_words, event_date, parse_published
+from .dates import date_words, event_date, named_weekday, parse_published
 from .entities import extract_entities, extract_numbers
 from .language import UNKNOWN, detect_language
+from .recall import Recall, find_recalls
 
 __all__ = ["enrich", "detect_language", "event_date", "parse_published", "extract_entities",
-           "extract_numbers", "UNKNOWN"]
+           "extract_numbers", "find_recalls", "Recall", "UNKNOWN"]
 
 
 def enrich(doc: Document, settings: Settings) -> Document:
@@ -35,4 +36,6 @@ def enrich(doc: Document, settings: Settings) -> Document:
         entities=keys,
         entity_names=names,
         numbers=extract_numbers(full),
+        weekday=named_weekday(full, language),
+        recalls=find_recalls(full, language),
     )

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 
 from ..models import PartialDate
 
-__all__ = ["parse_published", "event_date", "find_mentions", "Mention", "date_words"]
+__all__ = ["parse_published", "event_date", "find_mentions", "named_weekday", "Mention",
+           "date_words"]
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,8 @@ AHEAD_DAYS = 1
 LEAD_CHARS = 1500
 #: Shortest month/weekday name matched by prefix (shorter ones must match exactly).
 MIN_PREFIX = 4
+#: Longest inflectional ending allowed after a month/weekday name.
+MAX_SUFFIX = 3
 
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
            "september", "october", "november", "december")
@@ -93,14 +96,15 @@ def date_words(language: str) -> _Words:
 
 
 def _lookup(token: str, table: dict[str, int]) -> int | None:
-    """Exact match, or a form of at least MIN_PREFIX letters that starts the token."""
+    """Exact match, or an inflected form: a name of at least MIN_PREFIX letters that starts
+    the token, followed by at most MAX_SUFFIX letters ("enjten" -> "enjte", but not
+    "shkurtimisht" -> "shkurt")."""
     if token in table:
         return table[token]
-    if len(token) > MIN_PREFIX:
-        for n in range(len(token) - 1, MIN_PREFIX - 1, -1):
-            hit = table.get(token[:n])
-            if hit is not None and n >= MIN_PREFIX:
-                return hit
+    for n in range(len(token) - 1, max(MIN_PREFIX, len(token) - MAX_SUFFIX) - 1, -1):
+        hit = table.get(token[:n])
+        if hit is not None:
+            return hit
     return None
 
 
@@ -148,6 +152,21 @@ def find_mentions(text: str, language: str, published: PartialDate | None = None
                  start, True)
     found.sort(key=lambda x: x.position)
     return found
+
+
+def named_weekday(text: str, language: str) -> int | None:
+    """The first weekday named in the lead (Monday = 0): reports of one happening name the
+    same day ("giovedì", "të enjten", "Thursday"), whatever their language.
+
+    >>> named_weekday("Blinken dhe Lavrov folën të enjten.", "sq"), named_weekday("No day.", "en")
+    (3, None)
+    """
+    weekdays = date_words(language).weekdays
+    for t in _WORD.finditer(text[:LEAD_CHARS]):
+        day = _lookup(t.group().lower(), weekdays)
+        if day is not None:
+            return day
+    return None
 
 
 def _add(found: list[Mention], date: PartialDate | None, pos: int, relative: bool) -> None:

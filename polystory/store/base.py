@@ -36,12 +36,15 @@ class Store(Protocol):
 
     def add_article(self, article: Article, doc: Document | None, *, status: str, reason: str = "",
                     content_hash: str, embedding: tuple[str, str, np.ndarray] | None = None,
+                    extra_embeddings: list[tuple[str, str, np.ndarray]] = (),
                     event_id: str | None = None, score: float | None = None,
                     evidence: dict | None = None, story_links: dict[str, str] | None = None) -> None:
         """Store one article with everything derived from it, in one transaction."""
 
-    def set_story_links(self, links: dict[str, str]) -> None:
-        """Move events to stories (story repair), in one transaction."""
+    def update_events(self, moved: dict[str, str], story_links: dict[str, str],
+                      gone: list[str], dates: dict | None = None) -> None:
+        """Repairs in one transaction: article -> event moves, event -> story moves,
+        events that no longer exist, and event dates inferred later."""
 
     def replay(self, encoder_name: str) -> Iterator[tuple[Document, np.ndarray, str]]:
         """(document, vector, event id) of every clustered article in arrival order."""

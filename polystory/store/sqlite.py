@@ -7,6 +7,7 @@ the named migrations below, and a file from a newer polystory is refused.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import sqlite3
@@ -17,6 +18,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from ..errors import NotFound, StoreError
+from ..enrich.recall import Recall
 from ..models import Article, Document, PartialDate
 from .base import StoredArticle
 
@@ -55,6 +57,7 @@ def _m1_initial(db: sqlite3.Connection) -> None:
         url TEXT NOT NULL, source TEXT NOT NULL,
         published TEXT, event_date TEXT,
         entities TEXT NOT NULL, entity_names TEXT NOT NULL, numbers TEXT NOT NULL,
+        weekday INTEGER, recalls TEXT NOT NULL DEFAULT '[]',
         content_hash TEXT NOT NULL, dropped_lines INTEGER NOT NULL
     );
     CREATE TABLE embeddings (
@@ -153,6 +156,7 @@ class SQLiteStore:
     # --- writes ---------------------------------------------------------------
     def add_article(self, article: Article, doc: Document | None, *, status: str, reason: str = "",
                     content_hash: str, embedding: tuple[str, str, np.ndarray] | None = None,
+                    extra_embeddings: list[tuple[str, str, np.ndarray]] = (),
                     event_id: str | None = None, score: float | None = None,
                     evidence: dict | None = None, story_links: dict[str, str] | None = None) -> None:
         with self._tx():
@@ -164,26 +168,40 @@ class SQLiteStore:
                  article.title, article.text, article.published, article.language, article.source))
             if doc is not None:
                 db.execute(
-                    "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (doc.id, doc.title, doc.text, doc.language, doc.url, doc.source,
                      str(doc.published) if doc.published else None,
                      str(doc.event_date) if doc.event_date else None,
                      json.dumps(doc.entities), json.dumps(doc.entity_names, ensure_ascii=False),
-                     json.dumps(doc.numbers), doc.content_hash, doc.dropped_lines))
+                     json.dumps(doc.numbers), doc.weekday,
+                     json.dumps([dataclasses.astuple(r) for r in doc.recalls], ensure_ascii=False),
+                     doc.content_hash, doc.dropped_lines))
             if embedding is not None:
                 key, model, vec = embedding
                 db.execute("INSERT OR IGNORE INTO embeddings VALUES (?,?,?)",
                            (key, model, np.asarray(vec, dtype=np.float32).tobytes()))
                 db.execute("INSERT INTO doc_embeddings VALUES (?,?,?)", (article.id, model, key))
+            for key, model, vec in extra_embeddings:
+                db.execute("INSERT OR IGNORE INTO embeddings VALUES (?,?,?)",
+                           (key, model, np.asarray(vec, dtype=np.float32).tobytes()))
             if event_id is not None:
                 db.execute("INSERT INTO memberships VALUES (?,?,?,?)",
                            (article.id, event_id, score, json.dumps(evidence or {}, ensure_ascii=False)))
             self._link(story_links or {})
 
-    def set_story_links(self, links: dict[str, str]) -> None:
-        """Move events to stories (story repair), in one transaction."""
+    def update_events(self, moved: dict[str, str], story_links: dict[str, str],
+                      gone: list[str], dates: dict[str, PartialDate] | None = None) -> None:
+        """Repairs in one transaction: articles moved to other events, events moved to
+        other stories, events that no longer exist, and event dates inferred later."""
         with self._tx():
-            self._link(links)
+            for aid, d in (dates or {}).items():
+                self._db.execute("UPDATE documents SET event_date=? WHERE id=?", (str(d), aid))
+            for aid, eid in moved.items():
+                self._db.execute("UPDATE memberships SET event_id=?, evidence=? WHERE article_id=?",
+                                 (eid, json.dumps({"repaired": True}), aid))
+            for eid in gone:
+                self._db.execute("DELETE FROM event_stories WHERE event_id=?", (eid,))
+            self._link(story_links)
 
     def _link(self, links: dict[str, str]) -> None:
         for eid, sid in links.items():
@@ -213,7 +231,7 @@ class SQLiteStore:
             "JOIN doc_embeddings de ON de.id=a.id AND de.model=? "
             "JOIN embeddings e ON e.key=de.key ORDER BY a.seq", (encoder_name,))
         for r in rows:
-            yield self._doc(r[:13]), np.frombuffer(r[13], dtype=np.float32).copy(), r[14]
+            yield self._doc(r[:15]), np.frombuffer(r[15], dtype=np.float32).copy(), r[16]
 
     def story_links(self) -> dict[str, str]:
         return dict(self._q("SELECT event_id, story_id FROM event_stories ORDER BY seq"))
@@ -223,7 +241,9 @@ class SQLiteStore:
         return Document(id=r[0], title=r[1], text=r[2], language=r[3], url=r[4], source=r[5],
                         published=_date(r[6]), event_date=_date(r[7]),
                         entities=tuple(json.loads(r[8])), entity_names=tuple(json.loads(r[9])),
-                        numbers=tuple(json.loads(r[10])), content_hash=r[11], dropped_lines=r[12])
+                        numbers=tuple(json.loads(r[10])), weekday=r[11],
+                        recalls=tuple(Recall(*x) for x in json.loads(r[12])), content_hash=r[13],
+                        dropped_lines=r[14])
 
     _ARTICLE_SQL = (
         "SELECT a.id, a.text, a.title, a.url, a.published, a.language, a.source, a.origin, "
@@ -235,7 +255,7 @@ class SQLiteStore:
     def _stored(self, r) -> StoredArticle:
         art = Article(id=r[0], text=r[1], title=r[2], url=r[3], published=r[4], language=r[5],
                       source=r[6], origin=r[7])
-        doc = self._doc(r[14:27]) if r[14] is not None else None
+        doc = self._doc(r[14:29]) if r[14] is not None else None
         return StoredArticle(art, doc, r[8], r[9], r[10], r[11], r[12], json.loads(r[13] or "{}"))
 
     def article(self, article_id: str) -> StoredArticle:

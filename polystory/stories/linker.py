@@ -183,6 +183,22 @@ class StoryLinker:
             self._order.setdefault(sid, len(self._order))
         return changed
 
+    def forget_missing(self, events: dict[str, list[Item]]) -> list[str]:
+        """Drop events that no longer exist (emptied by event repair); returns their ids."""
+        gone = [e for e in self.story_of_ if e not in events]
+        for e in gone:
+            sid = self.story_of_.pop(e)
+            self.stories_[sid].remove(e)
+            if not self.stories_[sid]:
+                del self.stories_[sid]
+            for name in self._names_of.pop(e, ()):
+                self._by_name[name].discard(e)
+            self._near.pop(e, None)
+            self._dirty.discard(e)
+        for near in self._near.values():
+            near.difference_update(gone)
+        return gone
+
     def restore_event(self, event_id: str, story_id: str, members: list[Item]) -> None:
         """Put a stored event back into its stored story (no scoring)."""
         self._index_names(event_id, members)
