@@ -13,7 +13,7 @@ from conftest import DEMO
 
 def test_seeds_make_three_events_in_one_story(seeds_pipeline):
     p, outcomes = seeds_pipeline
-    event_of = {o.article_id: o.event_id for o in outcomes}
+    event_of = {o.article_id: p.placement(o)[0] for o in outcomes}
     groups = {}
     for aid, eid in event_of.items():
         groups.setdefault(eid, set()).add(aid)
@@ -26,7 +26,7 @@ def test_seed_languages_and_g20_date(seeds_pipeline):
     p, outcomes = seeds_pipeline
     langs = {o.article_id: p.store.article(o.article_id).document.language for o in outcomes}
     assert langs == {"000": "sq", "001": "it", "002": "en", "003": "it", "004": "en"}
-    g20 = p.event(next(o.event_id for o in outcomes if o.article_id == "000"))[0]
+    g20 = p.event(p.placement(outcomes[0])[0])[0]
     d = g20.event_date
     assert d is not None and d.year == 2023 and d.month == 3
 
@@ -56,3 +56,15 @@ def test_demo_command_prints_the_story():
     assert res.exit_code == 0, res.output
     assert res.output.count("Story ") == 1
     assert res.output.count(" article(s) ") == 3
+
+
+def test_undated_reports_are_dated_by_back_references(seeds_pipeline):
+    """003 and 004 carry no date; 000 recalls "January 2022" (Geneva) and 001 "last July"
+    (the phone call).  The story is then ordered Geneva -> phone call -> G20."""
+    p, outcomes = seeds_pipeline
+    event_of = {o.article_id: p.placement(o)[0] for o in outcomes}
+    geneva, call = p.event(event_of["003"])[0], p.event(event_of["004"])[0]
+    assert geneva.event_date == PartialDate(2022, 1)
+    assert call.event_date == PartialDate(2022, 7)
+    story = p.stories()[0]
+    assert story.event_ids == (event_of["003"], event_of["004"], event_of["000"])

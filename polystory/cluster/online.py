@@ -172,7 +172,16 @@ class OnlineEventClusterer(Clusterer):
         ids stay stable: a re-formed event keeps the id most of its articles had.
         Returns ``{article id: new event id}`` for the articles that moved.
         """
-        self._date_undated()
+        self._initial: dict[str, str] = {}   # event of each re-clustered article before repair
+        moved = self._recluster()
+        # events that are still undated may be dated by other reports' back-references;
+        # a new date is new evidence, so their neighbourhood is re-clustered once more
+        if self._date_undated():
+            for aid, eid in self._recluster().items():
+                moved[aid] = eid
+        return {aid: eid for aid, eid in moved.items() if eid != self._initial.get(aid)}
+
+    def _recluster(self) -> dict[str, str]:
         if not self._dirty:
             return {}
         hood = set(self._dirty)
@@ -183,11 +192,13 @@ class OnlineEventClusterer(Clusterer):
         items = [it for e in sorted(hood) for it in self.events_[e]][: self.max_repair]
         if len(items) < 2:
             return {}
+        for it in items:
+            self._initial.setdefault(it.doc.id, self.assignments_[it.doc.id])
         labels = self._average_linkage(items)
         return self._reassign(items, labels)
 
-    def _date_undated(self) -> None:
-        """Date undated articles from other events' recall sentences (``backref``)."""
+    def _date_undated(self) -> bool:
+        """Date events that have no date from other events' recall sentences (``backref``)."""
         undated = [it for members in self.events_.values() for it in members
                    if it.doc.event_date is None]
         found = infer_dates(undated, self.events_, self._event_date, self._scorer)
@@ -199,6 +210,7 @@ class OnlineEventClusterer(Clusterer):
             self.inferred_dates_[aid] = (date, source, round(sim, 4))
             self._dates.pop(eid, None)
             self._dirty.add(eid)
+        return bool(found)
 
     def _item(self, article_id: str) -> Item:
         return next(m for m in self.events_[self.assignments_[article_id]] if m.doc.id == article_id)

@@ -80,9 +80,12 @@ def date_words(language: str) -> _Words:
         except (KeyError, ValueError):
             continue
         for i, name in enumerate(_MONTHS, 1):
-            for form in info.get(name, []):
-                form = form.lower().split()[-1].rstrip(".")
-                if len(form) >= 3 and not form.isdigit():
+            forms = [f.lower().split()[-1].rstrip(".") for f in info.get(name, [])]
+            longest = max((len(f) for f in forms), default=0)
+            for form in forms:
+                # abbreviations ("mar", "gen") are ordinary words too ("Mar-a-Lago"): keep a
+                # short form only when the language has no longer name for the month ("may")
+                if not form.isdigit() and (len(form) >= MIN_PREFIX or len(form) == longest >= 3):
                     months.setdefault(form, i)
         for i, name in enumerate(_WEEKDAYS):
             for form in info.get(name, []):
