@@ -92,6 +92,19 @@ class OnlineEventClusterer(Clusterer):
             raise ConfigError("candidates and max_members must be >= 1")
         self._validated = True
 
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_index"] = None  # the ANN index is native; it is rebuilt from the vectors
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        if self._keys:
+            vecs = {it.doc.id: it.vec for members in self.events_.values() for it in members}
+            index = self._ann(len(next(iter(vecs.values()))))
+            for key, aid in enumerate(self._keys):
+                index.add(key, vecs[aid].astype(np.float32))
+
     # --- candidate retrieval ----------------------------------------------------
     def _ann(self, dim: int):
         if self._index is None:
