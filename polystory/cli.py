@@ -284,5 +284,66 @@ def cluster(input_path: str, output: str, config_file, verbose, skip_bad: bool) 
     _report_bad(errors, skip_bad)
 
 
+@main.command()
+@click.argument("input_path", metavar="INPUT.jsonl")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True))
+@click.option("--config", "config_file", type=click.Path(dir_okay=False))
+@click.option("-v", "--verbose", count=True)
+def pairs(input_path: str, output: str, config_file, verbose) -> None:
+    """Score pairs of articles: the clusterer's "same event" similarity in [0, 1].
+
+    Input lines: {"id", "text1", "text2"} (optional "title1/2", "published1/2").
+    Output lines: {"id", "similarity"}.
+
+    Example: polystory pairs pairs.jsonl -o scores.jsonl
+    """
+    from .pairs import read_pairs, score_pairs
+
+    settings = _settings(config_file, verbose)
+    rows = []
+    try:
+        with open(input_path, encoding="utf-8") as fh:
+            for n, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as e:
+                    raise ParseError(f"not JSON ({e.msg})", where=f"{input_path}:{n}") from None
+                if not isinstance(row, dict) or not all(isinstance(row.get(k), str) for k in ("id", "text1", "text2")):
+                    raise ParseError("needs string fields id, text1 and text2", where=f"{input_path}:{n}")
+                rows.append(row)
+    except OSError as e:
+        raise click.ClickException(f"cannot read {input_path}: {e.strerror}") from None
+    scores = score_pairs(read_pairs(rows), settings)
+    with open(output, "w", encoding="utf-8") as fh:
+        for row, s in zip(rows, scores):
+            fh.write(json.dumps({"id": row["id"], "similarity": round(float(s), 6)}) + "\n")
+    click.echo(f"{len(rows)} pairs -> {output}", err=True)
+
+
+@main.command(name="eval")
+@click.argument("key_path", metavar="KEY.jsonl")
+@click.argument("output_path", metavar="OUTPUT.jsonl")
+def eval_cmd(key_path: str, output_path: str) -> None:
+    """Score `polystory cluster` output against a key (events vs `event`, stories vs `group`).
+
+    Prints BCubed and pairwise precision/recall/F1, cluster counts and the share of
+    articles whose event date is within one day of the key's `event_date`.
+
+    Example: polystory eval events.jsonl clusters.jsonl
+    """
+    from .eval import evaluate
+
+    def load(path: str) -> list[dict]:
+        try:
+            with open(path, encoding="utf-8") as fh:
+                return [json.loads(l) for l in fh if l.strip()]
+        except (OSError, json.JSONDecodeError) as e:
+            raise click.ClickException(f"cannot read {path}: {e}") from None
+
+    click.echo(json.dumps(evaluate(load(key_path), load(output_path)), indent=2))
+
+
 if __name__ == "__main__":
     main()

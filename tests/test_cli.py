@@ -67,3 +67,49 @@ def test_bad_setting_is_a_config_error(tmp_path, monkeypatch):
     monkeypatch.setenv("POLYSTORY_EVENT_THRESHOLD", "1.5")
     res = _run("events", "--db", str(tmp_path / "c.db"))
     assert res.exit_code == 1 and "event_threshold must be in [0, 1]; got 1.5" in res.output
+
+
+def _seed_texts():
+    return {f.stem[:3]: f.read_text(encoding="utf-8") for f in DEMO.glob("0*.txt")}
+
+
+def test_pairs_ranks_same_event_across_languages_above_same_language(tmp_path):
+    t = _seed_texts()
+    same = [("000", "001"), ("000", "002"), ("001", "002")]       # sq-it, sq-en, it-en: G20
+    other = [("001", "003"), ("002", "004")]                       # it-it, en-en: other events
+    src = tmp_path / "pairs.jsonl"
+    src.write_text("".join(json.dumps({"id": f"{a}-{b}", "text1": t[a], "text2": t[b]}) + "\n"
+                           for a, b in same + other), encoding="utf-8")
+    out = tmp_path / "scores.jsonl"
+    res = _run("pairs", str(src), "-o", str(out))
+    assert res.exit_code == 0, res.output
+    scores = {r["id"]: r["similarity"] for r in map(json.loads, out.read_text().splitlines())}
+    assert set(scores) == {f"{a}-{b}" for a, b in same + other}
+    assert all(0 <= s <= 1 for s in scores.values())
+    assert min(scores[f"{a}-{b}"] for a, b in same) > max(scores[f"{a}-{b}"] for a, b in other)
+
+
+def test_pairs_rejects_a_line_without_text2(tmp_path):
+    src = tmp_path / "bad.jsonl"
+    src.write_text(json.dumps({"id": "x", "text1": "a"}) + "\n")
+    res = _run("pairs", str(src), "-o", str(tmp_path / "o.jsonl"))
+    assert res.exit_code == 1 and f"{src}:1: needs string fields id, text1 and text2" in res.output
+
+
+def test_eval_scores_cluster_output(tmp_path):
+    key = tmp_path / "key.jsonl"
+    out = tmp_path / "out.jsonl"
+    key.write_text("".join(json.dumps(r) + "\n" for r in [
+        {"id": "a", "event": "e1", "group": "g", "event_date": "2023-03-02"},
+        {"id": "b", "event": "e1", "group": "g", "event_date": "2023-03-02"},
+        {"id": "c", "event": "e2", "group": "g", "event_date": "2022-01-21"}]))
+    out.write_text("".join(json.dumps(r) + "\n" for r in [
+        {"id": "a", "event": "E1", "story": "S", "event_date": "2023-03-03"},
+        {"id": "b", "event": "E1", "story": "S", "event_date": "2023-03"},
+        {"id": "c", "event": "E1", "story": "S", "event_date": None}]))
+    res = _run("eval", str(key), str(out))
+    got = json.loads(res.output)
+    assert got["stories"]["bcubed"]["f1"] == 1.0
+    assert got["events"]["bcubed"]["precision"] == round((2 / 3 * 2 + 1 / 3) / 3, 4)
+    assert got["events"]["clusters"] == 1 and got["events"]["key_clusters"] == 2
+    assert got["event_date_within_1_day"] == round(1 / 3, 4)
