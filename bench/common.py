@@ -10,7 +10,7 @@ from polystory.cluster import Item
 from polystory.config import Settings
 from polystory.embed import embed_input, get_encoder
 from polystory.enrich import enrich
-from polystory.models import Article
+from polystory.models import Article, Document
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 
@@ -21,8 +21,8 @@ def items_for(name: str, arts: list[Article], settings: Settings | None = None) 
     docs = []
     for a in arts:
         d = clean(a, settings)
-        if d is None:
-            raise SystemExit(f"{name}: article {a.id} was dropped by clean")
+        if d is None:  # too short to clean: keep what there is (as polystory pairs does)
+            d = Document(id=a.id, title=a.title, text=a.text, language=a.language)
         docs.append(enrich(d, settings))
     path = CACHE / f"{name}.npz"
     if path.exists():
