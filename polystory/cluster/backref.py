@@ -73,32 +73,42 @@ def infer_dates(undated: list[Item], events: dict[str, list[Item]],
     that some recall sentence dates."""
     if not undated:
         return {}
-    sources = []  # (date, source item, centered sentence vector, centered own-event vectors)
+    # recall sentences that resolve to a date before their event, with their own event
+    dates, source_ids, vecs, own_best, own_second, own_arg = [], [], [], [], [], []
     for eid, members in events.items():
         anchor = event_date(eid)
         if anchor is None:
             continue
-        own = [(m.doc.id, scorer.centered(m)) for m in members]
+        own = np.stack([scorer.centered(m) for m in members])
         for x in members:
             if x.recall_vecs is None:
                 continue
             for r, v in zip(x.doc.recalls, x.recall_vecs):
                 date = resolve_recall(r.month, r.year, r.day, anchor)
-                if date is not None:
-                    sources.append((date, x, scorer.centered(Item(x.doc, v)), own))
+                if date is None:
+                    continue
+                cv = scorer.centered(Item(x.doc, v))
+                sims = own @ cv
+                order = np.argsort(-sims)
+                dates.append(date)
+                source_ids.append(x.doc.id)
+                vecs.append(cv)
+                own_arg.append(members[order[0]].doc.id)
+                own_best.append(sims[order[0]])
+                own_second.append(sims[order[1]] if len(order) > 1 else -np.inf)
+    if not dates:
+        return {}
+    S = np.stack(vecs)
+    Y = np.stack([scorer.centered(y) for y in undated])
+    sims = Y @ S.T                                           # (undated, sources)
     out: dict[str, tuple[PartialDate, str, float]] = {}
-    for y in undated:
-        cy = scorer.centered(y)
-        best = None
-        for date, x, cv, own in sources:
-            if x.doc.id == y.doc.id or not _weekday_fits(date, y.doc.weekday):
-                continue
-            sim = float(cv @ cy)
-            if sim < MIN_RECALL_SIMILARITY or (best is not None and sim <= best[2]):
-                continue
-            # the sentence must describe y better than any report of its own event
-            if all(sim >= float(cv @ c) + RECALL_MARGIN for aid, c in own if aid != y.doc.id):
-                best = (date, x.doc.id, sim)
-        if best is not None:
-            out[y.doc.id] = best
+    for i, y in enumerate(undated):
+        # the closest report of the sentence's own event, leaving y itself out
+        own = np.where(np.array(own_arg) == y.doc.id, own_second, own_best)
+        ok = (sims[i] >= MIN_RECALL_SIMILARITY) & (sims[i] >= own + RECALL_MARGIN)
+        ok &= np.array([sid != y.doc.id and _weekday_fits(d, y.doc.weekday)
+                        for sid, d in zip(source_ids, dates)])
+        if ok.any():
+            j = int(np.argmax(np.where(ok, sims[i], -np.inf)))
+            out[y.doc.id] = (dates[j], source_ids[j], float(sims[i, j]))
     return out
