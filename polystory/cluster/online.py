@@ -82,6 +82,7 @@ class OnlineEventClusterer(Clusterer):
         self._validated = False
         self._dates: dict[str, PartialDate | None] = {}
         self._dirty: set[str] = set()
+        self._dirty_now: set[str] = set()
         self._near: dict[str, set[str]] = {}
         self.inferred_dates_: dict[str, tuple[PartialDate, str, float]] = {}
 
@@ -200,9 +201,16 @@ class OnlineEventClusterer(Clusterer):
         hood = set(self._dirty)
         for eid in self._dirty:
             hood |= self._near.get(eid, set())
+        self._dirty_now = set(self._dirty)
         self._dirty.clear()
-        hood = {e for e in hood if e in self.events_}
-        items = [it for e in sorted(hood) for it in self.events_[e]][: self.max_repair]
+        # whole events only, the changed ones first, up to max_repair articles
+        order = sorted(e for e in hood if e in self.events_)
+        order.sort(key=lambda e: e not in self._dirty_now)
+        items: list[Item] = []
+        for e in order:
+            if items and len(items) + len(self.events_[e]) > self.max_repair:
+                continue
+            items.extend(self.events_[e])
         if len(items) < 2:
             return {}
         for it in items:
