@@ -23,7 +23,7 @@ from ..cluster.similarity import Item, PairScorer
 __all__ = ["StoryLinker"]
 
 #: Names shared by more events than this are too common to propose candidates ("Russia").
-MAX_EVENTS_PER_NAME = 200
+MAX_EVENTS_PER_NAME = 50
 #: The most frequent names of an article index its event.
 NAMES_PER_ARTICLE = 12
 
@@ -37,6 +37,8 @@ class StoryLinker:
         Mean "same story" probability needed to link events (average linkage).
     max_members
         Members per event used in the comparison (the most recent ones).
+    max_relink
+        Most events re-clustered by one ``relink`` call (bounds its cost).
     scorer
         The shared ``PairScorer`` (its stream statistics are the clusterer's).
 
@@ -46,10 +48,11 @@ class StoryLinker:
     stories_ : dict of story id -> list of event ids
     """
 
-    def __init__(self, *, threshold: float = 0.5, max_members: int = 4,
+    def __init__(self, *, threshold: float = 0.5, max_members: int = 4, max_relink: int = 200,
                  scorer: PairScorer | None = None) -> None:
         self.threshold = threshold
         self.max_members = max_members
+        self.max_relink = max_relink
         self.scorer = scorer
         self.story_of_: dict[str, str] = {}
         self.stories_: dict[str, list[str]] = {}
@@ -128,36 +131,43 @@ class StoryLinker:
         """Re-cluster the stories around the events that changed; returns changed links."""
         if not self._dirty:
             return {}
-        hood: set[str] = set()
-        for eid in self._dirty:
-            hood.add(eid)
-            for other in self._candidates(eid):
-                hood.update(self.stories_[self.story_of_[other]])
-            hood.update(self.stories_[self.story_of_[eid]])
+        dirty = sorted(self._dirty)
         self._dirty.clear()
-        clusters = self._average_linkage(sorted(hood), events)
+        # the changed events, their stories, then the stories they link to, up to max_relink
+        hood: dict[str, None] = dict.fromkeys(dirty)
+        for eid in dirty:
+            hood.update(dict.fromkeys(self.stories_.get(self.story_of_.get(eid), ())))
+        for eid in dirty:
+            for other in self._candidates(eid):
+                if len(hood) >= self.max_relink:
+                    break
+                hood.update(dict.fromkeys(self.stories_[self.story_of_[other]]))
+        ids = [e for e in hood if e in events][: self.max_relink]
+        clusters = self._average_linkage(ids, events)
         return self._assign(clusters)
 
     def _average_linkage(self, ids: list[str], events: dict[str, list[Item]]) -> list[list[str]]:
-        clusters = [[e] for e in ids]
-        linked = {e: set(self._candidates(e)) for e in ids}
+        """Average-linkage clusters of events; pairs that share no name and are not
+        neighbours score 0 (they are never compared)."""
+        if len(ids) < 2:
+            return [ids]
+        from scipy.cluster.hierarchy import fcluster, linkage
 
-        def score(a: list[str], b: list[str]) -> float:
-            total = sum(self._score(x, y, events) for x in a for y in b if y in linked[x])
-            return total / (len(a) * len(b))
-
-        while len(clusters) > 1:
-            best, pair = self.threshold, None
-            for i, j in itertools.combinations(range(len(clusters)), 2):
-                s = score(clusters[i], clusters[j])
-                if s >= best:
-                    best, pair = s, (i, j)
-            if pair is None:
-                break
-            i, j = pair
-            clusters[i] = clusters[i] + clusters[j]
-            del clusters[j]
-        return clusters
+        pos = {e: i for i, e in enumerate(ids)}
+        n = len(ids)
+        dist = np.ones(n * (n - 1) // 2)
+        for e in ids:
+            i = pos[e]
+            for other in self._candidates(e):
+                j = pos.get(other)
+                if j is not None and i < j:
+                    # index of (i, j) in scipy's condensed matrix
+                    dist[n * i - i * (i + 1) // 2 + (j - i - 1)] = 1.0 - self._score(e, other, events)
+        labels = fcluster(linkage(dist, method="average"), 1.0 - self.threshold, criterion="distance")
+        clusters: dict[int, list[str]] = defaultdict(list)
+        for e, lab in zip(ids, labels):
+            clusters[int(lab)].append(e)
+        return list(clusters.values())
 
     def _assign(self, clusters: list[list[str]]) -> dict[str, str]:
         changed: dict[str, str] = {}
