@@ -25,6 +25,11 @@ from .similarity import Item, PairScorer
 __all__ = ["OnlineEventClusterer"]
 
 
+#: An event scoring at least this fraction of the threshold is a neighbour: repair
+#: re-clusters it together with the article's event.
+NEAR_FRACTION = 0.5
+
+
 def _new_id(prefix: str, seed: str) -> str:
     return prefix + hashlib.sha1(seed.encode("utf-8")).hexdigest()[:12]
 
@@ -156,9 +161,11 @@ class OnlineEventClusterer(Clusterer):
         if not self._validated:
             self._validate()
         best_id, best_score, best_ev = None, 0.0, {}
-        candidates = self._candidate_events(item)
-        for eid in candidates:
+        candidates = []  # events close enough to matter for repair and story linking
+        for eid in self._candidate_events(item):
             score, ev = self.score_event(item, eid)
+            if score >= self.threshold * NEAR_FRACTION:
+                candidates.append(eid)
             if score > best_score:
                 best_id, best_score, best_ev = eid, score, ev
         if best_id is not None and best_score >= self.threshold:

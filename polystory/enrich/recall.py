@@ -18,8 +18,9 @@ __all__ = ["Recall", "find_recalls", "split_sentences"]
 
 #: Sentences longer than this are cut (the encoder sees the part around the date).
 MAX_SENTENCE_CHARS = 400
-#: At most this many recalled dates are kept per article.
-MAX_RECALLS = 6
+#: At most this many recalled dates are kept per article, the last ones (background comes
+#: late in a report); each costs one short embedding.
+MAX_RECALLS = 3
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|\n+")
 
 
@@ -59,6 +60,4 @@ Recall(sentence='Then they spoke by phone last July.', month=7, year=None, day=N
             day = int(dm[1]) if dm and 1 <= int(dm[1]) <= 31 else None
             out.append(Recall(sentence[:MAX_SENTENCE_CHARS], month, int(ym[1]) if ym else None, day))
             break  # one date per sentence: its first
-        if len(out) >= MAX_RECALLS:
-            break
-    return tuple(out)
+    return tuple(out[-MAX_RECALLS:])
