@@ -67,14 +67,21 @@ def fit(X, y):
     return m
 
 
-def calibrate(X, model, ids, key) -> float:
+def calibrate(X, model, ids, key, names) -> float:
     """The average-linkage cut for BCubed F1 on the training articles: the middle of the
-    thresholds within ``PLATEAU`` of the best F1 (the argmax alone swings with a few pairs)."""
+    thresholds within ``PLATEAU`` of the best F1 (the argmax alone swings with a few pairs).
+    Probabilities get the same date-conflict scaling as ``PairScorer.event_proba``."""
     from scipy.cluster.hierarchy import fcluster, linkage
 
+    from polystory.cluster import similarity
     from polystory.eval import bcubed
 
-    dist = 1.0 - model.predict_proba(X)[:, 1]  # pairs in scipy's condensed order
+    p = model.predict_proba(X)[:, 1]
+    if "date_far" in names:
+        known, far = X[:, names.index("date_known")], X[:, names.index("date_far")]
+        p = np.where((known > 0) & (far > similarity._CONFLICT_FAR),
+                     p * similarity.DATE_CONFLICT_FACTOR, p)
+    dist = 1.0 - p  # pairs in scipy's condensed order
     Z = linkage(dist, method="average")
     grid = np.arange(0.30, 0.951, 0.025)
     f1 = [bcubed(key, dict(zip(ids, fcluster(Z, 1.0 - t, criterion="distance").tolist()))).f1
@@ -126,7 +133,7 @@ def fit_all(items, rows, features=None) -> dict:
             X = X[: len(X) // 2]
         out[model] = {"weights": {n: round(float(w), 4) for n, w in zip(names, m.coef_[0])},
                       "bias": round(float(m.intercept_[0]), 4),
-                      "threshold": calibrate(X, m, ids, {r["id"]: r[col] for r in rows})}
+                      "threshold": calibrate(X, m, ids, {r["id"]: r[col] for r in rows}, list(names))}
     return out
 
 

@@ -43,6 +43,12 @@ STORY_FEATURES = ("cos_raw", "cos_centered", "cross_cos", "same_lang", "entities
 DATE_SCALE_DAYS = 2.0
 #: Distances are compared on a log scale up to a year.
 DATE_FAR_DAYS = 365.0
+#: Event dates further apart than this (beyond the reporting window of enrich.dates) are a
+#: conflict, and a conflict scales the "same event" probability down by this factor
+#: (not to 0: an event date can be wrong).
+DATE_CONFLICT_DAYS = 7
+DATE_CONFLICT_FACTOR = 0.1
+_CONFLICT_FAR = math.log1p(DATE_CONFLICT_DAYS) / math.log1p(DATE_FAR_DAYS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,8 +206,17 @@ class PairScorer:
         return float(self._combiner[model].get("threshold", 0.5))
 
     def event_proba(self, feats: dict[str, float]) -> float:
-        """Probability that two articles report the same happening."""
-        return self._proba("event", feats)
+        """Probability that two articles report the same happening.
+
+        One happening has one date: when both articles' event dates are known and lie
+        more than ``DATE_CONFLICT_DAYS`` apart (at their precision), the combiner's
+        probability is scaled by ``DATE_CONFLICT_FACTOR``, however alike the texts are
+        (successive launches of one rocket read nearly the same).
+        """
+        p = self._proba("event", feats)
+        if feats["date_known"] and feats["date_far"] > _CONFLICT_FAR:
+            p *= DATE_CONFLICT_FACTOR
+        return p
 
     def story_proba(self, feats: dict[str, float]) -> float:
         """Probability that two articles belong to one story (same or continuing events)."""
