@@ -58,9 +58,10 @@ class PartialDate:
     def last_day(self) -> _dt.date:
         if self.day:
             return self.first_day()
+        if self.month == 12:  # (no "first of next month" after December 9999)
+            return _dt.date(self.year, 12, 31)
         if self.month:
-            nxt = _dt.date(self.year + (self.month == 12), self.month % 12 + 1, 1)
-            return nxt - _dt.timedelta(days=1)
+            return _dt.date(self.year, self.month + 1, 1) - _dt.timedelta(days=1)
         return _dt.date(self.year, 12, 31)
 
     def midpoint_ordinal(self) -> float:

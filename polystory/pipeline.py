@@ -12,6 +12,7 @@ models, so a second run continues the same stream.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
@@ -35,6 +36,9 @@ log = logging.getLogger(__name__)
 
 #: Articles embedded together (the encoder is faster on batches).
 BATCH = 16
+#: Publication dates later than this many days after ``now()`` are ignored (time zones and
+#: embargoed releases put honest dates a little ahead; further ahead they are wrong).
+FUTURE_DAYS = 2
 
 
 @dataclass(frozen=True)
@@ -62,11 +66,17 @@ class Pipeline:
         Any ``Encoder``; by default the one named in ``settings.encoder``.
     scorer
         The pair similarity (e.g. with another fitted combiner); by default the shipped one.
+    now
+        A clock (``datetime.date.today``, say), called once per batch: publication dates
+        more than ``FUTURE_DAYS`` after it are ignored with a warning.  The library never
+        reads the clock itself; without ``now`` no date is in the future.
     """
 
     def __init__(self, settings: Settings | None = None, *, db: str | None = None,
-                 encoder: Encoder | None = None, scorer: PairScorer | None = None) -> None:
+                 encoder: Encoder | None = None, scorer: PairScorer | None = None,
+                 now: Callable[[], dt.date] | None = None) -> None:
         self.settings = settings or Settings()
+        self.now = now
         path = db or self.settings.db or str(default_db_path())
         self.store = SQLiteStore(path)
         self.encoder = encoder or get_encoder(self.settings.encoder)
@@ -126,6 +136,11 @@ class Pipeline:
         prepared: list[tuple[Article, str, Document | None, str]] = []
         outcomes: dict[int, Outcome] = {}
         hashes: dict[str, str] = {}
+        latest = None
+        if self.now is not None:
+            today = self.now()
+            today = today.date() if isinstance(today, dt.datetime) else today
+            latest = today + dt.timedelta(days=FUTURE_DAYS)
         for i, art in enumerate(batch):
             h = content_hash(art.text)
             dup = self._duplicate(art, h, hashes)
@@ -134,6 +149,11 @@ class Pipeline:
                 continue
             hashes[h] = art.id
             doc = clean(art, self.settings, self.line_stats)
+            if doc is not None and latest is not None and doc.published is not None \
+                    and doc.published.first_day() > latest:
+                log.warning("%s: published date %s is more than %d days in the future; ignored",
+                            art.origin or art.id, doc.published, FUTURE_DAYS)
+                doc = dataclasses.replace(doc, published=None)
             reason = "" if doc else f"less than {self.settings.min_text_chars} characters of text after cleaning"
             prepared.append((art, h, enrich(doc, self.settings) if doc else None, reason))
         vectors = self._embed([d for _, _, d, _ in prepared if d is not None])

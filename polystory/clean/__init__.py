@@ -64,11 +64,14 @@ def clean(article: Article, settings: Settings, stats: LineStats | None = None) 
         log.info("dropped %s: only %d characters of text after cleaning", article.id, len(body))
         return None
     # publication date: the article's field, else the page's metadata, else a header line
-    published = None
-    for hint in (article.published, date_hint, split.date_hint):
-        published = parse_published(hint)
+    published = parse_published(article.published)
+    if published is None and article.published.strip():
+        log.warning("%s: published %r is not a date; ignored", article.origin or article.id,
+                    article.published[:40])
+    for hint in (date_hint, split.date_hint):
         if published is not None:
             break
+        published = parse_published(hint)
     return Document(
         id=article.id, title=title, text=body, language=article.language.strip().lower(),
         url=article.url, source=article.source, published=published,

@@ -11,8 +11,15 @@ log = logging.getLogger(__name__)
 
 #: Pages larger than this are cut before parsing (bounded memory on hostile input).
 MAX_HTML_CHARS = 5_000_000
-_ENTITY_DECL = re.compile(r"<!DOCTYPE[^>\[]*\[.*?\]\s*>", re.DOTALL | re.IGNORECASE)
-_TAGS = re.compile(r"<(script|style|iframe|noscript)\b.*?</\1\s*>|<[^>]+>", re.DOTALL | re.IGNORECASE)
+# Every pattern below is scanned in time linear in the page: hostile pages repeat an
+# opening ("<!DOCTYPE a [", "<script", "<title>") without its end, and a lazy ``.*?`` up
+# to that end would rescan the rest of the page from each repetition (quadratic).
+_DOCTYPE = re.compile(r"<!DOCTYPE", re.IGNORECASE)
+_SUBSET_END = re.compile(r"\]\s*>")
+_HIDDEN = re.compile(r"<(script|style|iframe|noscript)\b", re.IGNORECASE)
+_TAG = re.compile(r"<[^<>]*>")
+_TITLE = re.compile(r"<title\b[^<>]*>", re.IGNORECASE)
+_TITLE_END = re.compile(r"</title\s*>", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -32,7 +39,7 @@ def extract_html(html: str, url: str = "") -> HtmlParts:
     >>> parts.title, parts.text.startswith("The two ministers"), "alert" in parts.text
     ('Ministers meet', True, False)
     """
-    html = _ENTITY_DECL.sub("", html[:MAX_HTML_CHARS])  # no internal DTD: no entity bombs
+    html = strip_internal_dtds(html[:MAX_HTML_CHARS])  # no internal DTD: no entity bombs
     try:
         import trafilatura
 
@@ -50,13 +57,50 @@ def extract_html(html: str, url: str = "") -> HtmlParts:
     return HtmlParts(_title(html), _strip_tags(html), "")
 
 
+def strip_internal_dtds(html: str) -> str:
+    """``html`` without the internal subsets (``<!DOCTYPE x [ ... ]>``) of its doctypes,
+    where entities are declared (billion laughs); an unterminated subset runs to the end.
+
+    >>> strip_internal_dtds('<!DOCTYPE html [<!ENTITY a "aa">]><p>&a;</p>')
+    '<p>&a;</p>'
+    """
+    out, pos = [], 0
+    while (m := _DOCTYPE.search(html, pos)) is not None:
+        gt = html.find(">", m.end())
+        bracket = html.find("[", m.end(), len(html) if gt < 0 else gt)
+        if bracket < 0:  # no internal subset: keep the declaration
+            out.append(html[pos:len(html) if gt < 0 else gt + 1])
+            pos = len(html) if gt < 0 else gt + 1
+            continue
+        out.append(html[pos:m.start()])
+        end = _SUBSET_END.search(html, bracket)
+        pos = len(html) if end is None else end.end()
+    out.append(html[pos:])
+    return "".join(out)
+
+
 def _title(html: str) -> str:
-    m = re.search(r"<title[^>]*>(.*?)</title>", html, re.DOTALL | re.IGNORECASE)
-    return _strip_tags(m.group(1)).strip() if m else ""
+    m = _TITLE.search(html)
+    if not m:
+        return ""
+    end = _TITLE_END.search(html, m.end())
+    return _strip_tags(html[m.end():end.start() if end else m.end() + 300]).strip()
+
+
+def _drop_hidden(html: str) -> str:
+    """``html`` without script, style, iframe and noscript elements (an unclosed one runs
+    to the end), each replaced by a line break."""
+    out, pos = [], 0
+    while (m := _HIDDEN.search(html, pos)) is not None:
+        out.append(html[pos:m.start()] + "\n")
+        end = re.compile(rf"</{m.group(1)}\s*>", re.IGNORECASE).search(html, m.end())
+        pos = len(html) if end is None else end.end()
+    out.append(html[pos:])
+    return "".join(out)
 
 
 def _strip_tags(html: str) -> str:
     import html as htmllib
 
-    text = _TAGS.sub("\n", html)
+    text = _TAG.sub("\n", _drop_hidden(html))
     return re.sub(r"\n\s*\n+", "\n\n", htmllib.unescape(text)).strip()

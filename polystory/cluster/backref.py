@@ -56,7 +56,8 @@ def resolve_recall(month: int, year: int | None, day: int | None,
         date = PartialDate(year, month, day)
     except ValueError:
         return None
-    if date.last_day() >= anchor.first_day() - dt.timedelta(days=RECENT_DAYS):
+    # in ordinals: an anchor in the first week of year 1 must not overflow the calendar
+    if date.last_day().toordinal() >= anchor.first_day().toordinal() - RECENT_DAYS:
         return None
     return date
 

@@ -98,9 +98,15 @@ class SQLiteStore:
     []
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, migrate: bool = True) -> None:
+        """Open (or create) the store at ``path``.
+
+        ``migrate=False`` opens a file as it is, without upgrading or refusing its schema
+        (for ``polystory.store.check``, which reports the version instead).
+        """
         self.path = str(path)
         self._lock = threading.RLock()
+        self._db = None
         try:
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -109,11 +115,15 @@ class SQLiteStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
-            self._migrate()
-        except sqlite3.DatabaseError as e:
-            raise StoreError(f"cannot open database {self.path}: {e}") from None
-        except OSError as e:
-            raise StoreError(f"cannot open database {self.path}: {e.strerror}") from None
+            if migrate:
+                self._migrate()
+        except (sqlite3.DatabaseError, OSError, StoreError) as e:
+            if self._db is not None:
+                self._db.close()
+            if isinstance(e, StoreError):
+                raise
+            reason = e if isinstance(e, sqlite3.DatabaseError) else e.strerror or e
+            raise StoreError(f"cannot open database {self.path}: {reason}") from None
 
     # --- schema -------------------------------------------------------------
     def _migrate(self) -> None:
@@ -133,11 +143,21 @@ class SQLiteStore:
         class _Tx:
             def __enter__(self):
                 store._lock.acquire()
-                store._db.execute("BEGIN IMMEDIATE")
+                try:
+                    store._db.execute("BEGIN IMMEDIATE")
+                except sqlite3.Error as e:  # read-only file, locked past the timeout, ...
+                    store._lock.release()
+                    raise StoreError(f"cannot write to {store.path}: {e}") from None
 
             def __exit__(self, exc_type, exc, tb):
                 try:
-                    store._db.execute("ROLLBACK" if exc_type else "COMMIT")
+                    if exc_type is None:
+                        try:
+                            store._db.execute("COMMIT")
+                        except sqlite3.Error as e:  # the transaction must not stay open
+                            exc = e
+                    if store._db.in_transaction:
+                        store._db.execute("ROLLBACK")
                 finally:
                     store._lock.release()
                 if isinstance(exc, sqlite3.Error):

@@ -1,0 +1,191 @@
+"""The store's invariants, checked: what every committed state of a store satisfies.
+
+The pipeline writes one article and everything derived from it in one transaction
+(``SQLiteStore.add_article``) and repairs in another (``update_events``), so a crash at any
+point leaves a store for which ``check_store`` finds nothing.  ``polystory check`` runs it.
+
+>>> from polystory.store import SQLiteStore
+>>> check_store(SQLiteStore(":memory:"))
+[]
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Mapping
+
+from ..errors import StoreError
+from ..models import PartialDate
+from .sqlite import SCHEMA_VERSION, SQLiteStore
+
+__all__ = ["Problem", "check_store", "store_counts"]
+
+#: Offending ids named in one problem's message (the count is always given).
+MAX_EXAMPLES = 5
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One broken invariant: ``check`` names it, ``message`` (one line) says what and where."""
+
+    check: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.check}: {self.message}"
+
+
+# (check, what is wrong, SQL returning one offending id per row)
+_ROW_CHECKS: tuple[tuple[str, str, str], ...] = (
+    ("status", "article(s) with a status other than clustered or rejected",
+     "SELECT id || ' (' || quote(status) || ')' FROM articles "
+     "WHERE status NOT IN ('clustered', 'rejected') ORDER BY seq"),
+    ("document", "clustered article(s) without a document",
+     "SELECT a.id FROM articles a WHERE a.status = 'clustered' "
+     "AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.id = a.id) ORDER BY a.seq"),
+    ("document", "document(s) of no stored article",
+     "SELECT d.id FROM documents d WHERE NOT EXISTS (SELECT 1 FROM articles a WHERE a.id = d.id)"),
+    ("embedding", "clustered article(s) without an embedding link",
+     "SELECT a.id FROM articles a WHERE a.status = 'clustered' "
+     "AND NOT EXISTS (SELECT 1 FROM doc_embeddings de WHERE de.id = a.id) ORDER BY a.seq"),
+    ("embedding", "embedding link(s) to a missing vector",
+     "SELECT de.id || ' -> ' || de.key FROM doc_embeddings de "
+     "WHERE NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.key = de.key)"),
+    ("embedding", "embedding link(s) of no stored article",
+     "SELECT de.id FROM doc_embeddings de "
+     "WHERE NOT EXISTS (SELECT 1 FROM articles a WHERE a.id = de.id)"),
+    ("membership", "clustered article(s) without a membership",
+     "SELECT a.id FROM articles a WHERE a.status = 'clustered' "
+     "AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.article_id = a.id) ORDER BY a.seq"),
+    ("membership", "article(s) with more than one membership",
+     "SELECT article_id FROM memberships GROUP BY article_id HAVING COUNT(*) > 1"),
+    ("membership", "membership(s) of no stored article",
+     "SELECT m.article_id FROM memberships m "
+     "WHERE NOT EXISTS (SELECT 1 FROM articles a WHERE a.id = m.article_id)"),
+    ("membership", "rejected article(s) with a membership",
+     "SELECT a.id FROM articles a JOIN memberships m ON m.article_id = a.id "
+     "WHERE a.status = 'rejected' ORDER BY a.seq"),
+    ("story", "event(s) with members but no story",
+     "SELECT DISTINCT m.event_id FROM memberships m "
+     "WHERE NOT EXISTS (SELECT 1 FROM event_stories s WHERE s.event_id = m.event_id)"),
+    ("story", "event(s) with more than one story row",
+     "SELECT event_id FROM event_stories GROUP BY event_id HAVING COUNT(*) > 1"),
+    ("story", "story row(s) of event(s) without members",
+     "SELECT s.event_id FROM event_stories s "
+     "WHERE NOT EXISTS (SELECT 1 FROM memberships m WHERE m.event_id = s.event_id)"),
+)
+
+
+def _known_dims() -> dict[str, int]:
+    from ..embed import ENCODERS
+
+    return {cls.name: cls.dim for cls in ENCODERS.values()}
+
+
+def _listing(ids: list[str]) -> str:
+    shown = ", ".join(" ".join(str(i).split()) for i in ids[:MAX_EXAMPLES])
+    return shown + (", ..." if len(ids) > MAX_EXAMPLES else "")
+
+
+def _problem(check: str, what: str, ids: list[str]) -> Problem:
+    return Problem(check, f"{len(ids)} {what}: {_listing(ids)}")
+
+
+def check_store(store: SQLiteStore, *, dims: Mapping[str, int] | None = None) -> list[Problem]:
+    """Every broken invariant of ``store``; an empty list when it is consistent.
+
+    Checked: ``PRAGMA integrity_check``; the schema version is current; every article is
+    clustered or rejected; every clustered article has a document, a link to a stored
+    vector and exactly one event membership; rejected articles have none; no document,
+    link or membership without its article; every event with members has exactly one
+    story row and no story row names an event without members; the documents' dates
+    parse and their JSON fields load; each vector has the byte length of its model's
+    dimension (``dims``: model name -> dimension, the registered encoders by default;
+    vectors of other models must at least agree in length among themselves).
+    """
+    problems: list[Problem] = []
+    try:
+        rows = store._q("PRAGMA integrity_check")
+    except StoreError as e:
+        return [Problem("integrity", str(e))]
+    messages = [" ".join(str(r[0]).split()) for r in rows]
+    if messages != ["ok"]:
+        problems.append(Problem("integrity", f"integrity_check: {'; '.join(messages[:3])}"
+                                + (f" (+{len(messages) - 3} more)" if len(messages) > 3 else "")))
+    version = store._q("PRAGMA user_version")[0][0]
+    if version != SCHEMA_VERSION:
+        hint = ("opening it with polystory upgrades it" if version < SCHEMA_VERSION
+                else "written by a newer polystory")
+        problems.append(Problem("schema", f"schema version {version}, this polystory expects "
+                                          f"{SCHEMA_VERSION} ({hint})"))
+        return problems  # the tables are not the ones the checks below know
+    try:
+        for check, what, sql in _ROW_CHECKS:
+            ids = [r[0] for r in store._q(sql)]
+            if ids:
+                problems.append(_problem(check, what, ids))
+        problems.extend(_check_documents(store))
+        problems.extend(_check_vectors(store, _known_dims() if dims is None else dims))
+    except StoreError as e:
+        problems.append(Problem("schema", f"a check could not run: {e}"))
+    return problems
+
+
+def _check_documents(store: SQLiteStore) -> list[Problem]:
+    bad_dates: list[str] = []
+    bad_fields: list[str] = []
+    for doc_id, published, event_date, *fields in store._q(
+            "SELECT id, published, event_date, entities, entity_names, numbers, recalls "
+            "FROM documents ORDER BY rowid"):
+        for name, value in (("published", published), ("event_date", event_date)):
+            if value is None:
+                continue
+            try:
+                PartialDate.parse(value)
+            except (ValueError, TypeError, AttributeError):
+                bad_dates.append(f"{doc_id} ({name} {value!r})")
+        try:
+            if not all(isinstance(json.loads(f), list) for f in fields):
+                raise ValueError("not a list")
+        except (ValueError, TypeError):
+            bad_fields.append(doc_id)
+    problems = []
+    if bad_dates:
+        problems.append(_problem("date", "document date(s) that do not parse", bad_dates))
+    if bad_fields:
+        problems.append(_problem("document", "document(s) whose names, numbers or recalls "
+                                             "are not JSON lists", bad_fields))
+    return problems
+
+
+def _check_vectors(store: SQLiteStore, dims: Mapping[str, int]) -> list[Problem]:
+    rows = store._q("SELECT model, length(vector), typeof(vector), COUNT(*), MIN(key) "
+                    "FROM embeddings GROUP BY model, length(vector), typeof(vector) "
+                    "ORDER BY model, COUNT(*) DESC")
+    problems = []
+    usual: dict[str, int] = {}
+    for model, length, kind, count, key in rows:
+        if model in dims:
+            expected = dims[model] * 4
+        else:  # unknown model: its most common length, if that is whole float32s
+            expected = usual.setdefault(model, length if kind == "blob" and length
+                                        and length % 4 == 0 else -1)
+        if kind != "blob" or length != expected:
+            want = (f"{expected} ({expected // 4} float32)" if expected > 0
+                    else "a whole number of float32")
+            problems.append(Problem("embedding", f"{count} vector(s) of model {model!r} are "
+                                                 f"{length} bytes of {kind}, not {want}: e.g. {key}"))
+    return problems
+
+
+def store_counts(store: SQLiteStore) -> dict[str, int]:
+    """How many articles (clustered, rejected), events, stories and vectors ``store`` holds."""
+    (articles, clustered, rejected), = store._q(
+        "SELECT COUNT(*), COALESCE(SUM(status = 'clustered'), 0), "
+        "COALESCE(SUM(status = 'rejected'), 0) FROM articles")
+    return {
+        "articles": articles, "clustered": clustered, "rejected": rejected,
+        "events": store._q("SELECT COUNT(DISTINCT event_id) FROM memberships")[0][0],
+        "stories": store._q("SELECT COUNT(DISTINCT story_id) FROM event_stories")[0][0],
+        "vectors": store._q("SELECT COUNT(*) FROM embeddings")[0][0],
+    }
