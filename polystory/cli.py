@@ -4,6 +4,8 @@ Every command exits non-zero with a one-line reason on failure (no traceback).
 """
 from __future__ import annotations
 
+import dataclasses
+import datetime
 import json
 import logging
 import os
@@ -101,10 +103,15 @@ def _print_story(p, s: Story) -> None:
                    f"{len(e.article_ids)} article(s)  {e.headline}")
 
 
-def _pipeline(settings: Settings, db: str | None):
+def _pipeline(settings: Settings, db: str | None, **kw):
     from .pipeline import Pipeline
 
-    return Pipeline(settings, db=db)
+    return Pipeline(settings, db=db, **kw)
+
+
+def _today() -> datetime.date:
+    """The clock the CLI hands to the pipeline (UTC); library code never reads the clock."""
+    return datetime.datetime.now(datetime.timezone.utc).date()
 
 
 # --- commands -------------------------------------------------------------------------------
@@ -147,7 +154,7 @@ def ingest(inputs: tuple[str, ...], config_file, db, verbose, skip_bad: bool, fm
     settings = _settings(config_file, verbose)
     errors: list[ParseError] = []
     counts: dict[str, int] = {}
-    with _pipeline(settings, db) as p, _progress(None, "ingest") as bar:
+    with _pipeline(settings, db, now=_today) as p, _progress(None, "ingest") as bar:
         for src in inputs:
             arts = read(src, on_error=errors.append, max_text_chars=settings.max_text_chars)
             for o in p.iter_add(arts, progress=bar.update):
@@ -239,6 +246,46 @@ def show(event_id: str, config_file, db, verbose, fmt: str) -> None:
 
 
 @main.command()
+@click.option("--db", default=None, help="SQLite store path (default: user data dir).")
+@format_option
+def check(db: str | None, fmt: str) -> None:
+    """Verify the store's invariants: one line per problem, exit 1 if there is any.
+
+    Checked: SQLite's integrity_check, the schema version, that every article is clustered
+    (with a document, a vector and one event) or rejected (with no event), that nothing
+    refers to a missing article, that every event has one story, and that stored dates
+    and vectors are well-formed.  The store is not changed (not even migrated).
+
+    Example: polystory check --db news.db
+    """
+    from .config import default_db_path
+    from .store import SQLiteStore, check_store
+    from .store.check import store_counts
+
+    path = db or str(default_db_path())
+    if not Path(path).is_file():
+        raise click.ClickException(f"no database at {path}")
+    store = SQLiteStore(path, migrate=False)
+    try:
+        problems = check_store(store)
+        counts = {} if problems else store_counts(store)
+    finally:
+        store.close()
+    if fmt == "json":
+        click.echo(json.dumps({"db": path, "ok": not problems, "counts": counts,
+                               "problems": [dataclasses.asdict(p) for p in problems]},
+                              ensure_ascii=False))
+    else:
+        for problem in problems:
+            click.echo(str(problem))
+        if not problems:
+            click.echo(f"ok: {path}: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+    if problems:
+        click.echo(f"{len(problems)} problem(s) in {path}", err=True)
+        click.get_current_context().exit(1)
+
+
+@main.command()
 @click.argument("input_path", metavar="INPUT.jsonl")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True),
               help="Where to write one JSON line per input article.")
@@ -320,6 +367,30 @@ def pairs(input_path: str, output: str, config_file, verbose) -> None:
         for row, s in zip(rows, scores):
             fh.write(json.dumps({"id": row["id"], "similarity": round(float(s), 6)}) + "\n")
     click.echo(f"{len(rows)} pairs -> {output}", err=True)
+
+
+@main.command()
+@common_options
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface to listen on (the API accepts writes without authentication).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on.")
+def serve(config_file, db, verbose, host: str, port: int) -> None:
+    """Serve the JSON API (POST /articles, /events, /stories, /search, ...) and the web page.
+
+    One process over the same store as the other commands; API docs at /docs.
+
+    Example: polystory serve --db news.db --port 8000
+    """
+    settings = _settings(config_file, verbose)
+    try:
+        from .serve import serve as run_server
+    except ImportError as e:
+        raise click.ClickException(f"polystory serve needs the 'serve' extra ({e.name} is missing): "
+                                   f"pip install 'polystory[serve]'") from None
+    with _pipeline(settings, db, now=_today) as p:
+        click.echo(f"serving {p.store.path} at http://{host}:{port}/ (Ctrl-C to stop)", err=True)
+        run_server(p, host=host, port=port, log_level=["warning", "info", "debug"][min(verbose, 2)])
 
 
 @main.command(name="eval")

@@ -1,0 +1,152 @@
+"""The JSON API: each route calls one query (``queries``, ``search``) and returns its dict.
+
+Reads run in FastAPI's thread pool and go through the store.  Writes (``POST /articles``)
+and searches touch the pipeline's in-memory models, so they hold ``ServeState.lock``.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Optional
+
+from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from ..errors import NotFound
+from ..models import Article, PartialDate
+from . import schemas
+from .body import parse_articles, read_body
+from .errors import BadRequest
+from .queries import EventFilter, article_detail, event_detail, event_summary, list_events, \
+    list_stories, story_detail
+from .search import search_events
+from .state import ServeState, state_of
+
+__all__ = ["router", "ingest"]
+
+log = logging.getLogger(__name__)
+
+#: Most items one list or search response holds.
+MAX_LIMIT = 500
+
+ERRORS = {s: {"model": schemas.ErrorOut} for s in (400, 404, 413, 422, 500)}
+router = APIRouter(responses=ERRORS)
+
+Limit = Query(50, ge=0, le=MAX_LIMIT, description="Most items returned.")
+Offset = Query(0, ge=0, description="Items skipped (for paging).")
+
+
+def _date_param(name: str, value: str | None) -> PartialDate | None:
+    if not value:
+        return None
+    try:
+        return PartialDate.parse(value)
+    except ValueError as e:
+        raise BadRequest(f"query parameter {name!r}: {e}") from None
+
+
+# --- writes ---------------------------------------------------------------------------------
+def ingest(state: ServeState, articles: list[Article]) -> dict:
+    """Add articles under the write lock; each result has the article's current placement."""
+    with state.lock:
+        outcomes = state.pipeline.add_many(articles)
+        results = []
+        for o in outcomes:
+            event, story = state.pipeline.placement(o)
+            results.append({"id": o.article_id, "status": o.status, "event": event, "story": story,
+                            "reason": o.reason, "duplicate_of": o.duplicate_of})
+        if any(o.status != "duplicate" for o in outcomes):
+            state.revision += 1
+    log.info("POST /articles: %d article(s)", len(articles))
+    return {"ok": True, "revision": state.revision, "results": results}
+
+
+@router.post("/articles", response_model=schemas.IngestResult, tags=["articles"],
+             openapi_extra={"requestBody": schemas.ARTICLES_BODY})
+async def post_articles(request: Request) -> dict:
+    """Add one article (a JSON object) or several (a list); one result per article:
+    ``new_event``, ``joined_event``, ``duplicate`` or ``rejected`` (with a reason)."""
+    state = state_of(request)
+    body = await read_body(request, state.max_body)
+    articles = parse_articles(body, state.pipeline.settings.max_text_chars)
+    return await run_in_threadpool(ingest, state, articles)
+
+
+# --- reads ----------------------------------------------------------------------------------
+@router.get("/articles/{article_id}", response_model=schemas.ArticleOut, tags=["articles"])
+def get_article(article_id: str, request: Request) -> dict:
+    """One article: the input as sent, what the pipeline derived, its event and story."""
+    return {"ok": True, **article_detail(state_of(request).pipeline, article_id)}
+
+
+@router.get("/events", response_model=schemas.EventList, tags=["events"])
+def get_events(request: Request,
+               since: Optional[str] = Query(None, description="Events dated on or after (YYYY[-MM[-DD]])."),
+               until: Optional[str] = Query(None, description="Events dated on or before (YYYY[-MM[-DD]])."),
+               language: Optional[str] = Query(None, description="Events with an article in this language."),
+               story: Optional[str] = Query(None, description="Only this story's events."),
+               q: Optional[str] = Query(None, description="Words in the headline, titles, actors or texts."),
+               limit: int = Limit, offset: int = Offset) -> dict:
+    """Events in order of their first article, filtered, one page at a time."""
+    state = state_of(request)
+    flt = EventFilter(since=_date_param("since", since), until=_date_param("until", until),
+                      language=language or None, q=q or None)
+    events = list_events(state.pipeline, flt, story=story or None)
+    return {"ok": True, "total": len(events), "article_total": sum(len(e.article_ids) for e in events),
+            "revision": state.revision, "limit": limit, "offset": offset,
+            "events": [event_summary(e) for e in events[offset:offset + limit]]}
+
+
+@router.get("/events/{event_id}", response_model=schemas.EventDetail, tags=["events"])
+def get_event(event_id: str, request: Request) -> dict:
+    """One event: articles by language, date, actors, a headline per language, why each
+    article was grouped, and the events before and after it in its story."""
+    return {"ok": True, **event_detail(state_of(request).pipeline, event_id)}
+
+
+@router.get("/stories", response_model=schemas.StoryList, tags=["stories"])
+def get_stories(request: Request, limit: int = Limit, offset: int = Offset) -> dict:
+    """Stories, largest first, each with its events in time order (undated last)."""
+    state = state_of(request)
+    stories = list_stories(state.pipeline)
+    return {"ok": True, "total": len(stories), "revision": state.revision, "limit": limit,
+            "offset": offset, "stories": stories[offset:offset + limit]}
+
+
+@router.get("/stories/{story_id}", response_model=schemas.StoryDetail, tags=["stories"])
+def get_story(story_id: str, request: Request) -> dict:
+    """One story with its events in time order (undated last)."""
+    return {"ok": True, **story_detail(state_of(request).pipeline, story_id)}
+
+
+@router.get("/search", response_model=schemas.SearchResult, tags=["events"])
+def get_search(request: Request,
+               q: str = Query(..., min_length=1, max_length=500, description="Words in any language."),
+               limit: int = Query(20, ge=1, le=MAX_LIMIT)) -> dict:
+    """Events for a query in any language: by meaning (the pipeline's encoder) and by the
+    names it mentions in any script ("Lavrov" and "Лавров" find the same events)."""
+    state = state_of(request)
+    p = state.pipeline
+    with state.lock:  # the encoder and the clusterer's vectors are shared with writes
+        vec = p.encoder.encode([q])[0]
+        hits = search_events(p.clusterer.events_, q, vec, limit)
+    results = []
+    for h in hits:
+        try:
+            event, members = p.event(h.event_id)
+        except NotFound:  # merged away by a write since the search
+            continue
+        names = {k: n for m in members if m.document
+                 for k, n in zip(m.document.entities, m.document.entity_names)}
+        results.append({**event_summary(event), "score": h.score, "cosine": h.cosine,
+                        "matched_names": [names.get(k, k) for k in h.names]})
+    return {"ok": True, "query": q, "total": len(results), "results": results}
+
+
+@router.get("/health", response_model=schemas.Health, tags=["service"])
+def get_health(request: Request) -> dict:
+    """Counts of what the store holds, and the change counter."""
+    state = state_of(request)
+    p = state.pipeline
+    return {"ok": True, "events": len(p.store.list_events()), "stories": len(p.store.list_stories()),
+            "articles": len(p.clusterer.assignments_), "revision": state.revision,
+            "store": p.store.path}

@@ -1,0 +1,47 @@
+"""``create_app(pipeline)``: the FastAPI app that serves the JSON API and the web page."""
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from fastapi import FastAPI, Request
+
+from ..pipeline import Pipeline
+from .api import router
+from .errors import install_handlers
+from .state import DEFAULT_MAX_BODY, ServeState
+from .web import add_web, security_headers
+
+__all__ = ["create_app"]
+
+DESCRIPTION = """Events and stories from a multilingual news stream, over one polystory store.
+
+`POST /articles` adds articles; the other routes read events, stories and articles.
+Errors have one shape: `{"ok": false, "error": "...", "status": N}`. The web page is at `/`."""
+
+
+def _version() -> str:
+    try:
+        return version("polystory")
+    except PackageNotFoundError:
+        return "0"
+
+
+def create_app(pipeline: Pipeline, *, max_body: int = DEFAULT_MAX_BODY) -> FastAPI:
+    """The app over ``pipeline`` (its store is the one the CLI uses with the same ``--db``).
+
+    ``max_body`` is the largest request body accepted, in bytes (larger ones get 413).
+    The caller owns the pipeline and closes it after the server stops.
+    """
+    app = FastAPI(title="polystory", version=_version(), description=DESCRIPTION)
+    app.state.polystory = ServeState(pipeline, max_body=max_body)
+    install_handlers(app)
+
+    @app.middleware("http")
+    async def _headers(request: Request, call_next):
+        response = await call_next(request)
+        response.headers.update(security_headers(request.url.path))
+        return response
+
+    app.include_router(router)
+    add_web(app)
+    return app

@@ -1,0 +1,238 @@
+"""Read queries shared by the JSON API and the web page: JSON-ready dicts from the store.
+
+Every function takes a ``Pipeline`` and uses only its public reading methods
+(``event``, ``events``, ``story``) and the store's (``article``, ``list_stories``), so the
+HTTP layer never touches SQL.  The web page renders these same dicts (it reads the API).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from ..enrich.entities import KEY_CHARS, MIN_KEY_CHARS, entity_key
+from ..models import Event, PartialDate, Story
+from ..pipeline import Pipeline
+from ..store import StoredArticle
+from ..summary import summarize_event, summarize_story
+
+__all__ = [
+    "EventFilter", "date_str", "event_summary", "list_events", "event_detail",
+    "list_stories", "story_detail", "article_detail", "evidence_of", "query_keys",
+]
+
+#: Characters of an article's cleaned text shown on the event page (the rest on demand).
+SNIPPET_CHARS = 600
+#: Actors listed per article.
+ARTICLE_ACTORS = 8
+
+_WORD = re.compile(r"[^\W_][\w'’\-]*", re.UNICODE)
+
+
+def date_str(d: PartialDate | None) -> str | None:
+    """A partial date as ``YYYY[-MM[-DD]]``, or ``None``."""
+    return str(d) if d is not None else None
+
+
+def query_keys(text: str) -> list[str]:
+    """Name keys of the words of a query, as ``entity_key`` makes them (any script).
+
+    >>> query_keys("Лавров and Lavrov, G-20")
+    ['lavro', 'and', 'g20']
+    """
+    keys: dict[str, None] = {}
+    for m in _WORD.finditer(text):
+        key = entity_key(m.group())
+        if len(key) >= MIN_KEY_CHARS or any(c.isdigit() for c in key):
+            keys.setdefault(key[:KEY_CHARS], None)
+    return list(keys)
+
+
+# --- events ---------------------------------------------------------------------------------
+def event_summary(event: Event) -> dict:
+    """The fields of an event that lists and timelines show."""
+    return {"id": event.id, "story": event.story_id, "event_date": date_str(event.event_date),
+            "languages": list(event.languages), "article_count": len(event.article_ids),
+            "articles": list(event.article_ids), "headline": event.headline,
+            "actors": list(event.actors)}
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """Which events a listing keeps.
+
+    ``since`` / ``until`` compare date intervals (an event dated 2023-03 is kept by
+    ``since=2023-03-15``); undated events are dropped when either is set.  ``q`` keeps
+    events where every word occurs in the headline, titles, actors or texts, or names an
+    actor of the event in any script (``Лавров`` finds Lavrov).
+    """
+
+    since: PartialDate | None = None
+    until: PartialDate | None = None
+    language: str | None = None
+    q: str | None = None
+
+    def accepts(self, event: Event, members: Sequence[StoredArticle]) -> bool:
+        return (self._date_ok(event.event_date)
+                and (not self.language or self.language in event.languages)
+                and (not self.q or _matches_text(self.q, event, members)))
+
+    def _date_ok(self, d: PartialDate | None) -> bool:
+        if self.since is None and self.until is None:
+            return True
+        if d is None:
+            return False
+        if self.since is not None and d.last_day() < self.since.first_day():
+            return False
+        return self.until is None or d.first_day() <= self.until.last_day()
+
+
+def _matches_text(q: str, event: Event, members: Sequence[StoredArticle]) -> bool:
+    docs = [m.document for m in members if m.document is not None]
+    haystack = " ".join([event.headline, *event.actors,
+                         *(f"{d.title} {' '.join(d.entity_names)} {d.text}" for d in docs)]).casefold()
+    keys = {k for d in docs for k in d.entities}
+    for word in q.split():
+        if word.casefold() in haystack:
+            continue
+        if not set(query_keys(word)) & keys:
+            return False
+    return True
+
+
+def list_events(p: Pipeline, flt: EventFilter = EventFilter(), *,
+                story: str | None = None) -> list[Event]:
+    """Events (of one story, if given) that pass ``flt``, in order of their first article."""
+    out = []
+    for eid in p.store.list_events(story_id=story):
+        event, members = p.event(eid)
+        if flt.accepts(event, members):
+            out.append(event)
+    return out
+
+
+def _display_names(members: Iterable[StoredArticle]) -> dict[str, str]:
+    """Name key -> how the articles write it (``lavro`` -> ``Lavrov``)."""
+    names: dict[str, str] = {}
+    for m in members:
+        if m.document is not None:
+            for key, name in zip(m.document.entities, m.document.entity_names):
+                names.setdefault(key, name)
+    return names
+
+
+def evidence_of(m: StoredArticle, member_ids: set[str], names: dict[str, str]) -> dict:
+    """Why an article is in its event, from what the clusterer stored with its membership.
+
+    ``kind`` is ``joined`` (it scored above the threshold against ``closest``, a member),
+    ``opened`` (it started the event; ``closest`` is then the nearest report elsewhere, if
+    any) or ``repaired`` (re-clustering its neighbourhood put it here).
+    """
+    ev = m.evidence or {}
+    if ev.get("repaired"):
+        kind = "repaired"
+    elif ev.get("closest") in member_ids and ev.get("closest") != m.article.id:
+        kind = "joined"
+    else:
+        kind = "opened"
+    shared = list(ev.get("shared_names") or [])
+    return {"kind": kind, "score": m.score, "closest": ev.get("closest"),
+            "similarity": ev.get("similarity"), "probability": ev.get("probability"),
+            "shared_names": shared, "shared_names_display": [names.get(k, k) for k in shared],
+            "date_agreement": ev.get("date_agreement")}
+
+
+def _article_brief(m: StoredArticle, member_ids: set[str], names: dict[str, str]) -> dict:
+    d = m.document
+    return {"id": m.article.id, "title": d.title or m.article.title,
+            "headline": summarize_event(m.article.id, [d], None).headline, "url": m.article.url,
+            "source": d.source or m.article.source, "language": d.language,
+            "published": date_str(d.published), "event_date": date_str(d.event_date),
+            "actors": list(d.entity_names[:ARTICLE_ACTORS]), "snippet": d.text[:SNIPPET_CHARS],
+            "truncated": len(d.text) > SNIPPET_CHARS,
+            "evidence": evidence_of(m, member_ids, names)}
+
+
+def _neighbours(p: Pipeline, event: Event) -> tuple[dict | None, dict | None, str]:
+    """The events before and after ``event`` in its story's time order, and the story title."""
+    if event.story_id is None:
+        return None, None, ""
+    events = {e.id: e for e in p.events(story_id=event.story_id)}
+    if event.id not in events:
+        return None, None, ""
+    story = summarize_story(event.story_id, list(events.values()))
+    i = story.event_ids.index(event.id)
+    prev = event_summary(events[story.event_ids[i - 1]]) if i > 0 else None
+    nxt = event_summary(events[story.event_ids[i + 1]]) if i + 1 < len(story.event_ids) else None
+    return prev, nxt, story.title
+
+
+def event_detail(p: Pipeline, event_id: str) -> dict:
+    """One event: its articles by language with evidence, headlines per language, neighbours.
+
+    Raises ``NotFound`` for an unknown id.
+    """
+    event, members = p.event(event_id)
+    members = [m for m in members if m.document is not None]
+    ids = {m.article.id for m in members}
+    names = _display_names(members)
+    by_language: dict[str, list[StoredArticle]] = {}
+    for m in members:
+        by_language.setdefault(m.document.language, []).append(m)
+    prev, nxt, story_title = _neighbours(p, event)
+    return {**event_summary(event), "story_title": story_title,
+            "headlines": {lang: summarize_event(event_id, [m.document for m in ms], None).headline
+                          for lang, ms in sorted(by_language.items())},
+            "by_language": {lang: [_article_brief(m, ids, names) for m in ms]
+                            for lang, ms in sorted(by_language.items())},
+            "previous": prev, "next": nxt}
+
+
+# --- stories --------------------------------------------------------------------------------
+def _story_json(story: Story, events: dict[str, Event]) -> dict:
+    ordered = [events[eid] for eid in story.event_ids]
+    dated = [e.event_date for e in ordered if e.event_date is not None]
+    return {"id": story.id, "title": story.title, "actors": list(story.actors),
+            "event_count": len(ordered), "article_count": sum(len(e.article_ids) for e in ordered),
+            "languages": sorted({lang for e in ordered for lang in e.languages}),
+            "first_date": date_str(dated[0]) if dated else None,
+            "last_date": date_str(dated[-1]) if dated else None,
+            "events": [event_summary(e) for e in ordered]}
+
+
+def story_detail(p: Pipeline, story_id: str) -> dict:
+    """A story with its events in time order (undated last).  Raises ``NotFound``."""
+    story = p.story(story_id)
+    return _story_json(story, {e.id: e for e in p.events(story_id=story_id)})
+
+
+def list_stories(p: Pipeline) -> list[dict]:
+    """All stories, largest first, each with its events in time order."""
+    out = []
+    for sid in p.store.list_stories():
+        events = p.events(story_id=sid)
+        if events:
+            out.append(_story_json(summarize_story(sid, events), {e.id: e for e in events}))
+    return sorted(out, key=lambda s: -s["event_count"])
+
+
+# --- articles -------------------------------------------------------------------------------
+def article_detail(p: Pipeline, article_id: str) -> dict:
+    """One stored article: the input as given, what the pipeline derived, where it went.
+
+    Raises ``NotFound`` for an unknown id.
+    """
+    s = p.store.article(article_id)
+    a, d = s.article, s.document
+    out = {"id": a.id, "status": s.status, "reason": s.reason, "event": s.event_id,
+           "story": s.story_id, "title": a.title, "url": a.url, "source": a.source,
+           "published": a.published, "language": d.language if d else a.language,
+           "text": a.text, "document": None, "evidence": None}
+    if d is not None:
+        out["document"] = {"title": d.title, "text": d.text, "language": d.language,
+                           "published": date_str(d.published), "event_date": date_str(d.event_date),
+                           "actors": list(d.entity_names), "numbers": list(d.numbers)}
+    if s.event_id is not None:
+        members = p.store.event_members(s.event_id)
+        out["evidence"] = evidence_of(s, {m.article.id for m in members}, _display_names(members))
+    return out

@@ -1,0 +1,85 @@
+"""Run the app with uvicorn: in the foreground (``polystory serve``) or in a thread (tests,
+notebooks)."""
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+
+import uvicorn
+
+from ..errors import ConfigError
+from ..pipeline import Pipeline
+from .app import create_app
+
+__all__ = ["serve", "BackgroundServer", "bind"]
+
+log = logging.getLogger(__name__)
+
+#: Seconds that open requests get to finish when the server stops.
+GRACEFUL_SECONDS = 5
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port`` (port 0: any free one); ``ConfigError`` if taken."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        return socket.create_server((host, port), family=family, reuse_port=False)
+    except OSError as e:
+        raise ConfigError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
+
+
+def _server(pipeline: Pipeline, log_level: str) -> uvicorn.Server:
+    config = uvicorn.Config(create_app(pipeline), log_level=log_level, access_log=log_level == "debug",
+                            timeout_graceful_shutdown=GRACEFUL_SECONDS)
+    return uvicorn.Server(config)
+
+
+def serve(pipeline: Pipeline, host: str = "127.0.0.1", port: int = 8000,
+          log_level: str = "warning") -> None:
+    """Serve until interrupted (Ctrl-C)."""
+    sock = bind(host, port)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        log.warning("listening on %s: anyone who can reach it can add articles (no authentication)",
+                    host)
+    _server(pipeline, log_level).run(sockets=[sock])
+
+
+class BackgroundServer:
+    """The app served from a thread on a free port; a context manager.
+
+    >>> from polystory import Pipeline
+    >>> import httpx
+    >>> with Pipeline(db=":memory:") as p, BackgroundServer(p) as srv:
+    ...     httpx.get(srv.url + "/health").json()["events"]
+    0
+    """
+
+    def __init__(self, pipeline: Pipeline, host: str = "127.0.0.1", port: int = 0,
+                 log_level: str = "warning") -> None:
+        self._sock = bind(host, port)
+        self._server = _server(pipeline, log_level)
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]},
+                                        name="polystory-serve", daemon=True)
+        host, port = self._sock.getsockname()[:2]
+        self.url = f"http://{host}:{port}" if ":" not in host else f"http://[{host}]:{port}"
+
+    def start(self, timeout: float = 30.0) -> "BackgroundServer":
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the server did not start")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(GRACEFUL_SECONDS + 5)
+
+    def __enter__(self) -> "BackgroundServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

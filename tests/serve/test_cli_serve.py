@@ -1,0 +1,34 @@
+"""``polystory serve`` as a user runs it: it says where it serves, stops on Ctrl-C, and
+reports a taken port in one line."""
+from __future__ import annotations
+
+import socket
+
+from click.testing import CliRunner
+
+from polystory.cli import main
+
+from .conftest import Live
+
+
+def test_serve_command_serves_the_store_and_stops_on_ctrl_c(tmp_path):
+    db = str(tmp_path / "cli.db")
+    srv = Live(db)
+    try:
+        health = srv.get("/health")
+        assert health["ok"] is True and health["store"] == db and health["events"] == 0
+        assert "text/html" in srv.http.get("/").headers["content-type"]
+    finally:
+        status = srv.close()
+    assert f"at {srv.url}/" in srv.stderr()
+    assert status in (0, 130), srv.stderr()
+
+
+def test_serve_command_reports_a_taken_port_in_one_line(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        res = CliRunner().invoke(main, ["serve", "--db", str(tmp_path / "x.db"), "--port", str(port)])
+    assert res.exit_code == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in res.output and "Traceback" not in res.output
