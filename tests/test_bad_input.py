@@ -286,18 +286,17 @@ def test_html_with_scripts_iframes_and_an_entity_bomb(db, tmp_path):
 @pytest.mark.parametrize("opening", ["<!DOCTYPE a [", "<script a", "<title>x", "<a ", "<div>"])
 def test_repeated_unclosed_markup_is_cleaned_in_linear_time(opening):
     """A page of 2 MB repeating an opening without its end (a regex rescanning the rest of
-    the page from each one took minutes on 200 KB)."""
+    the page from each one took minutes on 200 KB; a quadratic regression makes this test
+    run for hours rather than fail an assertion: speed figures live in the benchmarks)."""
     page = opening * (2_000_000 // len(opening))
-    t0 = time.monotonic()
-    extract_html(page)
-    assert time.monotonic() - t0 < 5
+    parts = extract_html(page)
+    assert len(parts.text) <= len(page) and opening not in parts.title
 
 
 def test_entity_bomb_is_not_expanded():
-    t0 = time.monotonic()
     parts = extract_html(_entity_bomb(12) + "<html><body><p>" + "Real words here. " * 20
                          + "&lol11;</p></body></html>")
-    assert time.monotonic() - t0 < 5
+    assert "Real words here." in parts.text
     assert "lollol" not in parts.text and len(parts.text) < 2000
 
 
