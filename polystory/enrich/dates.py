@@ -190,22 +190,35 @@ _DAY_AFTER = re.compile(r"^\s*(\d{1,2})(?:st|nd|rd|th)?\b(?!\s*[:.,]?\d)")
 _YEAR_AFTER = re.compile(r"^[\s,.]*(?:[^\W\d_]{1,6}[\s,.]+){0,3}" + _YEAR + r"\b")
 
 
-def _add_month(found: list[Mention], text: str, start: int, end: int, month: int,
-               published: PartialDate | None) -> None:
+def month_context(text: str, start: int, end: int) -> tuple[int | None, int | None, int]:
+    """(day, year, start) of the date around a month name at ``text[start:end]``: a day
+    just before it ("2 marzo", "2. März") or just after ("March 2"), a year after it
+    ("marzo 2023", "janar të vitit 2022"); ``start`` moves back to a leading day.
+
+    >>> month_context("on 2 March 2023 in", 5, 10), month_context("last July.", 5, 9)
+    ((2, 2023, 3), (None, None, 5))
+    """
     before = text[max(0, start - 12):start]
     after = text[end:end + 40]
-    day_m = _DAY_BEFORE.search(before)
-    day = int(day_m[1]) if day_m else None
-    pos = day_m.start() + max(0, start - 12) if day_m else start
-    if day is None:
+    pos = start
+    dm = _DAY_BEFORE.search(before)
+    if dm:
+        pos = max(0, start - 12) + dm.start()
+    else:
         dm = _DAY_AFTER.match(after)
         if dm:
-            day = int(dm[1])
             after = after[dm.end():]
     ym = _YEAR_AFTER.match(after)
-    if ym:
-        _add(found, _safe(int(ym[1]), month, day if day and day <= 31 else None), pos, False)
-    elif published is not None and day and day <= 31:
+    day = int(dm[1]) if dm and 1 <= int(dm[1]) <= 31 else None
+    return day, int(ym[1]) if ym else None, pos
+
+
+def _add_month(found: list[Mention], text: str, start: int, end: int, month: int,
+               published: PartialDate | None) -> None:
+    day, year, pos = month_context(text, start, end)
+    if year is not None:
+        _add(found, _safe(year, month, day), pos, False)
+    elif published is not None and day:
         # day and month without a year: the year that puts it closest before publication
         pub = published.last_day()
         year = pub.year if (month, day) <= (pub.month, pub.day) or published.precision == "year" \

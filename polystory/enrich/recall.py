@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .dates import _DAY_AFTER, _DAY_BEFORE, _WORD, _YEAR_AFTER, _lookup, date_words
+from .dates import _WORD, _lookup, date_words, month_context
 
 __all__ = ["Recall", "find_recalls", "split_sentences"]
 
@@ -54,10 +54,7 @@ Recall(sentence='Then they spoke by phone last July.', month=7, year=None, day=N
             # English month names double as words ("may", "march"): only capitalised ones
             if month is None or (language == "en" and not tok[0].isupper()):
                 continue
-            before, after = sentence[max(0, t.start() - 12):t.start()], sentence[t.end():t.end() + 40]
-            dm = _DAY_BEFORE.search(before) or _DAY_AFTER.match(after)
-            ym = _YEAR_AFTER.match(after[dm.end():] if dm and dm.re is _DAY_AFTER else after)
-            day = int(dm[1]) if dm and 1 <= int(dm[1]) <= 31 else None
-            out.append(Recall(sentence[:MAX_SENTENCE_CHARS], month, int(ym[1]) if ym else None, day))
+            day, year, _ = month_context(sentence, t.start(), t.end())
+            out.append(Recall(sentence[:MAX_SENTENCE_CHARS], month, year, day))
             break  # one date per sentence: its first
     return tuple(out[-MAX_RECALLS:])
