@@ -66,7 +66,7 @@ class LineStats:
     >>> stats = LineStats()
     >>> for doc in ["Share this\\nA", "Share this\\nB", "Share this\\nC"]:
     ...     stats.learn_one(doc)
-    >>> stats.seen_elsewhere("Share this", in_doc="Share this\\nD")
+    >>> stats.seen_elsewhere("Share this")
     3
     """
 
@@ -76,9 +76,9 @@ class LineStats:
         keys = {_key(l) for l in text.splitlines() if 0 < _n_words(l) <= SHORT_LINE_WORDS}
         self.counts_.update(keys)
 
-    def seen_elsewhere(self, line: str, in_doc: str | None = None) -> int:
-        n = self.counts_.get(_key(line), 0)
-        return n
+    def seen_elsewhere(self, line: str) -> int:
+        """In how many learned documents ``line`` occurred."""
+        return self.counts_.get(_key(line), 0)
 
 
 @dataclass(frozen=True)
