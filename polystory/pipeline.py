@@ -206,13 +206,14 @@ class Pipeline:
     def _embed(self, docs: list[Document]) -> dict[str, list[tuple[str, np.ndarray]]]:
         """Per document id: (cache key, vector) of its encoder input, then of each recall
         sentence; from the store's cache where it has them, else from the encoder."""
-        texts = {d.id: [embed_input(d, self.settings.embed_chars)] + [r.sentence for r in d.recalls]
-                 for d in docs}
+        keys: dict[str, list[tuple[str, str]]] = {}  # doc id -> [(cache key, text)]
+        for d in docs:
+            ts = [embed_input(d, self.settings.embed_chars)] + [r.sentence for r in d.recalls]
+            keys[d.id] = [(embedding_key(self.encoder.name, t), t) for t in ts]
         found: dict[str, np.ndarray] = {}
         todo: dict[str, str] = {}
-        for ts in texts.values():
-            for t in ts:
-                key = embedding_key(self.encoder.name, t)
+        for pairs in keys.values():
+            for key, t in pairs:
                 if key in found or key in todo:
                     continue
                 vec = self.store.get_embedding(key)
@@ -223,8 +224,7 @@ class Pipeline:
         if todo:
             for key, vec in zip(todo, self.encoder.encode(list(todo.values()))):
                 found[key] = vec
-        return {doc_id: [(k, found[k]) for k in (embedding_key(self.encoder.name, t) for t in ts)]
-                for doc_id, ts in texts.items()}
+        return {doc_id: [(k, found[k]) for k, _ in pairs] for doc_id, pairs in keys.items()}
 
     def _place(self, art: Article, h: str, doc: Document | None, reason: str,
                vectors: dict[str, list[tuple[str, np.ndarray]]]) -> Outcome:
