@@ -28,7 +28,7 @@ from ..enrich.dates import RECENT_DAYS
 from ..models import PartialDate
 from .similarity import Item, PairScorer
 
-__all__ = ["infer_dates", "resolve_recall", "MIN_RECALL_SIMILARITY", "RECALL_MARGIN"]
+__all__ = ["RecallIndex", "infer_dates", "resolve_recall", "MIN_RECALL_SIMILARITY", "RECALL_MARGIN"]
 
 #: Least language-corrected cosine between a recall sentence and the article it dates, and
 #: how much closer the sentence must be to that article than to any report of its own
@@ -62,25 +62,38 @@ def resolve_recall(month: int, year: int | None, day: int | None,
     return date
 
 
-def _weekday_fits(date: PartialDate, weekday: int | None) -> bool:
-    """A recalled day must fall on the weekday the undated report names, if it names one."""
-    return weekday is None or date.precision != "day" or date.first_day().weekday() == weekday
+class RecallIndex:
+    """The recall sentences that resolve to a date, kept per event and refreshed incrementally.
 
+    ``refresh(event)`` replaces an event's sentences after its members or its date changed;
+    ``match(undated)`` finds, for each undated item, the best sentence that dates it among
+    all sentences or only among the rows given.  A stream therefore compares each new
+    undated report with the sentences once, and each new sentence with the undated reports
+    once, instead of all with all after every batch.
+    """
 
-def infer_dates(undated: list[Item], events: dict[str, list[Item]],
-                event_date: Callable[[str], PartialDate | None], scorer: PairScorer
-                ) -> dict[str, tuple[PartialDate, str, float]]:
-    """``{article id: (date, recalling article id, similarity)}`` for the undated items
-    that some recall sentence dates."""
-    if not undated:
-        return {}
-    # recall sentences that resolve to a date before their event, with their own event
-    dates, source_ids, vecs, own_best, own_second, own_arg = [], [], [], [], [], []
-    for eid, members in events.items():
-        anchor = event_date(eid)
-        if anchor is None:
-            continue
-        own = np.stack([scorer.centered(m) for m in members])
+    def __init__(self) -> None:
+        self._vecs = np.zeros((0, 0), dtype=np.float32)
+        self._n = 0
+        self._alive: list[bool] = []
+        self._dates: list[PartialDate] = []
+        self._weekday: list[int] = []          # weekday of a day-precision date, else -1
+        self._source: list[str] = []
+        self._own: list[tuple[str, float, float]] = []  # closest own report, its and 2nd cosine
+        self._rows: dict[str, list[int]] = {}
+
+    def __len__(self) -> int:
+        return sum(self._alive)
+
+    def refresh(self, event_id: str, members: list[Item] | None, anchor: PartialDate | None,
+                scorer: PairScorer) -> list[int]:
+        """Replace the event's sentences (none if it is gone or undated); the new rows."""
+        for row in self._rows.pop(event_id, ()):
+            self._alive[row] = False
+        if not members or anchor is None:
+            return []
+        own = None
+        rows = []
         for x in members:
             if x.recall_vecs is None:
                 continue
@@ -88,28 +101,70 @@ def infer_dates(undated: list[Item], events: dict[str, list[Item]],
                 date = resolve_recall(r.month, r.year, r.day, anchor)
                 if date is None:
                     continue
+                if own is None:
+                    own = np.stack([scorer.centered(m) for m in members])
                 cv = scorer.centered(Item(x.doc, v))
                 sims = own @ cv
                 order = np.argsort(-sims)
-                dates.append(date)
-                source_ids.append(x.doc.id)
-                vecs.append(cv)
-                own_arg.append(members[order[0]].doc.id)
-                own_best.append(sims[order[0]])
-                own_second.append(sims[order[1]] if len(order) > 1 else -np.inf)
-    if not dates:
-        return {}
-    S = np.stack(vecs)
-    Y = np.stack([scorer.centered(y) for y in undated])
-    sims = Y @ S.T                                           # (undated, sources)
-    out: dict[str, tuple[PartialDate, str, float]] = {}
-    for i, y in enumerate(undated):
-        # the closest report of the sentence's own event, leaving y itself out
-        own = np.where(np.array(own_arg) == y.doc.id, own_second, own_best)
-        ok = (sims[i] >= MIN_RECALL_SIMILARITY) & (sims[i] >= own + RECALL_MARGIN)
-        ok &= np.array([sid != y.doc.id and _weekday_fits(d, y.doc.weekday)
-                        for sid, d in zip(source_ids, dates)])
-        if ok.any():
-            j = int(np.argmax(np.where(ok, sims[i], -np.inf)))
-            out[y.doc.id] = (dates[j], source_ids[j], float(sims[i, j]))
-    return out
+                second = float(sims[order[1]]) if len(order) > 1 else -np.inf
+                rows.append(self._append(cv, date, x.doc.id,
+                                         (members[order[0]].doc.id, float(sims[order[0]]), second)))
+        if rows:
+            self._rows[event_id] = rows
+        return rows
+
+    def _append(self, vec: np.ndarray, date: PartialDate, source: str,
+                own: tuple[str, float, float]) -> int:
+        if self._n == len(self._vecs):
+            grown = np.zeros((max(64, 2 * self._n), vec.shape[0]), dtype=np.float32)
+            if self._n:
+                grown[:self._n] = self._vecs[:self._n]
+            self._vecs = grown
+        self._vecs[self._n] = vec
+        self._alive.append(True)
+        self._dates.append(date)
+        self._weekday.append(date.first_day().weekday() if date.precision == "day" else -1)
+        self._source.append(source)
+        self._own.append(own)
+        self._n += 1
+        return self._n - 1
+
+    def match(self, undated: list[Item], scorer: PairScorer, rows: list[int] | None = None,
+              centered: list[np.ndarray] | None = None
+              ) -> dict[str, tuple[PartialDate, str, float]]:
+        """``{article id: (date, recalling article id, similarity)}`` for the ``undated``
+        items that a sentence (of ``rows``, or any) dates; ``centered`` their vectors."""
+        rows = [r for r in (range(self._n) if rows is None else rows) if self._alive[r]]
+        if not undated or not rows:
+            return {}
+        idx = np.asarray(rows)
+        Y = np.stack(centered if centered is not None else [scorer.centered(y) for y in undated])
+        sims = Y @ self._vecs[idx].T                        # (undated, sentences)
+        own_id = np.array([self._own[r][0] for r in rows], dtype=object)
+        own_best = np.array([self._own[r][1] for r in rows])
+        own_second = np.array([self._own[r][2] for r in rows])
+        source = np.array([self._source[r] for r in rows], dtype=object)
+        weekday = np.array([self._weekday[r] for r in rows])
+        out: dict[str, tuple[PartialDate, str, float]] = {}
+        for i, y in enumerate(undated):
+            # the closest report of the sentence's own event, leaving y itself out
+            own = np.where(own_id == y.doc.id, own_second, own_best)
+            ok = (sims[i] >= MIN_RECALL_SIMILARITY) & (sims[i] >= own + RECALL_MARGIN)
+            ok &= source != y.doc.id
+            if y.doc.weekday is not None:   # a recalled day must fall on the weekday named
+                ok &= (weekday < 0) | (weekday == y.doc.weekday)
+            if ok.any():
+                j = int(np.argmax(np.where(ok, sims[i], -np.inf)))
+                out[y.doc.id] = (self._dates[rows[j]], self._source[rows[j]], float(sims[i, j]))
+        return out
+
+
+def infer_dates(undated: list[Item], events: dict[str, list[Item]],
+                event_date: Callable[[str], PartialDate | None], scorer: PairScorer
+                ) -> dict[str, tuple[PartialDate, str, float]]:
+    """``{article id: (date, recalling article id, similarity)}`` for the undated items
+    that some recall sentence dates (all against all; ``RecallIndex`` does it incrementally)."""
+    index = RecallIndex()
+    for eid, members in events.items():
+        index.refresh(eid, members, event_date(eid), scorer)
+    return index.match(undated, scorer)

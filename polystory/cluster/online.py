@@ -18,7 +18,7 @@ import numpy as np
 from ..errors import ConfigError
 from ..models import PartialDate
 from ..summary import event_date_of
-from .backref import infer_dates
+from .backref import RecallIndex
 from .base import Assignment, Clusterer
 from .similarity import Item, PairScorer
 
@@ -90,6 +90,12 @@ class OnlineEventClusterer(Clusterer):
         self._dirty_now: set[str] = set()
         self._near: dict[str, set[str]] = {}
         self.inferred_dates_: dict[str, tuple[PartialDate, str, float]] = {}
+        # back-reference dating, incremental: the recall sentences by event (refreshed when
+        # an event's members or date change) and the undated articles, new ones apart
+        self._recalls = RecallIndex()
+        self._recall_stale: set[str] = set()
+        self._undated: dict[str, np.ndarray] = {}   # article id -> language-centred vector
+        self._undated_new: set[str] = set()
 
     def _validate(self) -> None:
         if not 0 < self.threshold <= 1:
@@ -226,19 +232,40 @@ class OnlineEventClusterer(Clusterer):
         return self._reassign(items, labels)
 
     def _date_undated(self) -> bool:
-        """Date events that have no date from other events' recall sentences (``backref``)."""
-        undated = [it for members in self.events_.values() for it in members
-                   if it.doc.event_date is None]
-        found = infer_dates(undated, self.events_, self._event_date, self._scorer)
+        """Date undated articles from other events' recall sentences (``backref``).
+
+        New undated articles are compared with every sentence; the others only with the
+        sentences of events that changed since the last call (the rest did not date them).
+        """
+        rows: list[int] = []
+        for eid in sorted(self._recall_stale):
+            alive = eid in self.events_
+            rows += self._recalls.refresh(eid, self.events_.get(eid),
+                                          self._event_date(eid) if alive else None, self._scorer)
+        self._recall_stale.clear()
+        fresh = [aid for aid in self._undated if aid in self._undated_new]
+        older = [aid for aid in self._undated if aid not in self._undated_new] if rows else []
+        self._undated_new.clear()
+        found = {}
+        for ids, only in ((fresh, None), (older, rows)):
+            if ids:
+                found.update(self._recalls.match([self._item(a) for a in ids], self._scorer, only,
+                                                 [self._undated[a] for a in ids]))
         for aid, (date, source, sim) in found.items():
             eid = self.assignments_[aid]
             doc = dataclasses.replace(self._item(aid).doc, event_date=date)
             self.events_[eid] = [Item(doc, m.vec, m.recall_vecs) if m.doc.id == aid else m
                                  for m in self.events_[eid]]
             self.inferred_dates_[aid] = (date, source, round(sim, 4))
-            self._dates.pop(eid, None)
+            del self._undated[aid]
+            self._touch(eid)
             self._dirty.add(eid)
         return bool(found)
+
+    def _touch(self, event_id: str) -> None:
+        """The event's members or date changed: forget its cached date and recall sentences."""
+        self._dates.pop(event_id, None)
+        self._recall_stale.add(event_id)
 
     def _item(self, article_id: str) -> Item:
         return next(m for m in self.events_[self.assignments_[article_id]] if m.doc.id == article_id)
@@ -285,8 +312,8 @@ class OnlineEventClusterer(Clusterer):
                     del self.events_[old]
                 self.events_.setdefault(eid, []).append(by_id[aid])
                 self.assignments_[aid] = eid
-                self._dates.pop(old, None)
-                self._dates.pop(eid, None)
+                self._touch(old)
+                self._touch(eid)
                 self._near.setdefault(eid, set()).update(self._near.get(old, set()))
         return moved
 
@@ -294,7 +321,10 @@ class OnlineEventClusterer(Clusterer):
         """Put ``item`` into ``event_id`` without scoring (replaying a stored stream)."""
         self._scorer.learn_one(item)
         self.events_.setdefault(event_id, []).append(item)
-        self._dates.pop(event_id, None)
+        self._touch(event_id)
+        if item.doc.event_date is None:
+            self._undated[item.doc.id] = self._scorer.centered(item)
+            self._undated_new.add(item.doc.id)
         self.assignments_[item.doc.id] = event_id
         self._ann(item.vec.shape[0]).add(len(self._keys), item.vec.astype(np.float32))
         self._keys.append(item.doc.id)

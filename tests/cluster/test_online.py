@@ -74,3 +74,27 @@ def test_back_reference_dates_an_undated_report():
     # a sentence that is about the recalling event's own reports dates nothing
     own = Item(Document(id="x2", title="", text="...", language="en"), geneva)
     assert infer_dates([undated], {"A": [recalling, own], "B": [undated]}, dates.get, scorer) == {}
+
+
+def test_back_reference_dating_is_incremental_and_order_free():
+    """An undated report is dated whether the recalling report arrives after it (its new
+    sentence is compared with the older undated reports) or before it (the new undated
+    report is compared with every sentence); a later batch does not redo either."""
+    never = {"bias": -10.0, "weights": {}}   # no two articles are one event here
+    scorer = PairScorer(combiner={"event": never, "story": never})
+    recalling = Item(Document(id="x", title="", text="...", language="en",
+                              event_date=PartialDate(2023, 3, 2),
+                              recalls=(Recall("They last met in Geneva in January 2022.", 1, 2022),)),
+                     _vec(1, 0, 0.2), np.stack([_vec(0, 1, 0.2)]))
+    undated = Item(Document(id="y", title="", text="...", language="en"), _vec(0, 1, 0.25))
+    for order in ([undated, recalling], [recalling, undated]):
+        c = OnlineEventClusterer(threshold=0.99, scorer=scorer)
+        for it in order:
+            c.learn_one(it)
+            c.repair()
+        assert c.inferred_dates_["y"][:2] == (PartialDate(2022, 1), "x")
+        assert not c._undated
+        other = Item(Document(id="z", title="", text="...", language="en",
+                              event_date=PartialDate(2023, 5, 1)), _vec(0, 0, 1))
+        c.learn_one(other)
+        assert c.repair() == {} and set(c.inferred_dates_) == {"y"}
