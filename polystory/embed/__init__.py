@@ -5,11 +5,12 @@ from ..errors import ConfigError
 from ..models import Document
 from .base import Encoder
 from .e5 import E5Small
+from .hashing import HashingEncoder
 
-__all__ = ["Encoder", "E5Small", "get_encoder", "embed_input", "embedding_key", "ENCODERS"]
+__all__ = ["Encoder", "E5Small", "HashingEncoder", "get_encoder", "embed_input", "embedding_key", "ENCODERS"]
 
 #: Encoders by the name used in ``Settings.encoder``.
-ENCODERS = {"e5-small": E5Small}
+ENCODERS = {"e5-small": E5Small, "hashing": HashingEncoder}
 
 
 def get_encoder(name: str) -> Encoder:
