@@ -19,7 +19,7 @@ from .errors import BadRequest
 from .queries import EventFilter, article_detail, event_detail, event_summary, list_events, \
     list_stories, story_detail
 from .search import search_events
-from .state import ServeState, state_of
+from .state import ServeState, check_write, state_of
 
 __all__ = ["router", "ingest"]
 
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 #: Most items one list or search response holds.
 MAX_LIMIT = 500
 
-ERRORS = {s: {"model": schemas.ErrorOut} for s in (400, 404, 413, 422, 500)}
+ERRORS = {s: {"model": schemas.ErrorOut} for s in (400, 401, 404, 413, 422, 500)}
 router = APIRouter(responses=ERRORS)
 
 Limit = Query(50, ge=0, le=MAX_LIMIT, description="Most items returned.")
@@ -66,6 +66,7 @@ async def post_articles(request: Request) -> dict:
     """Add one article (a JSON object) or several (a list); one result per article:
     ``new_event``, ``joined_event``, ``duplicate`` or ``rejected`` (with a reason)."""
     state = state_of(request)
+    check_write(request, state)
     body = await read_body(request, state.max_body)
     articles = parse_articles(body, state.pipeline.settings.max_text_chars)
     return await run_in_threadpool(ingest, state, articles)

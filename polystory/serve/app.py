@@ -15,7 +15,8 @@ __all__ = ["create_app"]
 
 DESCRIPTION = """Events and stories from a multilingual news stream, over one polystory store.
 
-`POST /articles` adds articles; the other routes read events, stories and articles.
+`POST /articles` adds articles (with `Authorization: Bearer <token>` when the server has a
+write token); the other routes read events, stories and articles.
 Errors have one shape: `{"ok": false, "error": "...", "status": N}`. The web page is at `/`."""
 
 
@@ -26,14 +27,16 @@ def _version() -> str:
         return "0"
 
 
-def create_app(pipeline: Pipeline, *, max_body: int = DEFAULT_MAX_BODY) -> FastAPI:
+def create_app(pipeline: Pipeline, *, max_body: int = DEFAULT_MAX_BODY,
+               token: str | None = None) -> FastAPI:
     """The app over ``pipeline`` (its store is the one the CLI uses with the same ``--db``).
 
     ``max_body`` is the largest request body accepted, in bytes (larger ones get 413).
+    With a ``token``, ``POST /articles`` needs ``Authorization: Bearer <token>`` (else 401).
     The caller owns the pipeline and closes it after the server stops.
     """
     app = FastAPI(title="polystory", version=_version(), description=DESCRIPTION)
-    app.state.polystory = ServeState(pipeline, max_body=max_body)
+    app.state.polystory = ServeState(pipeline, max_body=max_body, token=token)
     install_handlers(app)
 
     @app.middleware("http")

@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import PolystoryError
 
-__all__ = ["BadRequest", "Unprocessable", "PayloadTooLarge", "error_response", "install_handlers"]
+__all__ = ["BadRequest", "Unprocessable", "Unauthorized", "PayloadTooLarge", "error_response", "install_handlers"]
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,13 @@ class Unprocessable(PolystoryError, ValueError):
     """The request is well-formed JSON but not articles (missing ``text``, wrong types)."""
 
     status = 422
+
+
+class Unauthorized(PolystoryError):
+    """A write without the server's token (``Authorization: Bearer <token>``)."""
+
+    status = 401
+    headers = {"WWW-Authenticate": 'Bearer realm="polystory"'}
 
 
 class PayloadTooLarge(PolystoryError):
@@ -57,7 +64,7 @@ def _validation_message(exc: RequestValidationError) -> str:
 async def _polystory_error(request: Request, exc: PolystoryError) -> JSONResponse:
     if exc.status >= 500:
         log.error("%s %s: %s", request.method, request.url.path, exc)
-    return error_response(str(exc), exc.status)
+    return error_response(str(exc), exc.status, getattr(exc, "headers", None))
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

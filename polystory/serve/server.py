@@ -2,6 +2,7 @@
 notebooks)."""
 from __future__ import annotations
 
+import ipaddress
 import logging
 import socket
 import threading
@@ -13,7 +14,7 @@ from ..errors import ConfigError
 from ..pipeline import Pipeline
 from .app import create_app
 
-__all__ = ["serve", "BackgroundServer", "bind"]
+__all__ = ["serve", "BackgroundServer", "bind", "is_loopback"]
 
 log = logging.getLogger(__name__)
 
@@ -30,20 +31,43 @@ def bind(host: str, port: int) -> socket.socket:
         raise ConfigError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
 
 
-def _server(pipeline: Pipeline, log_level: str) -> uvicorn.Server:
-    config = uvicorn.Config(create_app(pipeline), log_level=log_level, access_log=log_level == "debug",
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` only reaches this machine (every address it resolves to is loopback).
+
+    >>> is_loopback("127.0.0.1"), is_loopback("::1"), is_loopback("0.0.0.0")
+    (True, True, False)
+    """
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except OSError:
+        return False
+    return bool(infos) and all(ipaddress.ip_address(i[4][0].split("%")[0]).is_loopback
+                               for i in infos)
+
+
+def _need_token(host: str, token: str | None) -> None:
+    if not token and not is_loopback(host):
+        raise ConfigError(f"listening on {host} (not loopback) needs a write token: anyone who "
+                          f"can reach it could add articles; set POLYSTORY_TOKEN or pass token=")
+
+
+def _server(pipeline: Pipeline, log_level: str, token: str | None) -> uvicorn.Server:
+    config = uvicorn.Config(create_app(pipeline, token=token), log_level=log_level,
+                            access_log=log_level == "debug",
                             timeout_graceful_shutdown=GRACEFUL_SECONDS)
     return uvicorn.Server(config)
 
 
 def serve(pipeline: Pipeline, host: str = "127.0.0.1", port: int = 8000,
-          log_level: str = "warning") -> None:
-    """Serve until interrupted (Ctrl-C)."""
+          log_level: str = "warning", token: str | None = None) -> None:
+    """Serve until interrupted (Ctrl-C).
+
+    Writes need ``Authorization: Bearer <token>`` when a ``token`` is given; a ``host``
+    other than loopback refuses to start without one (``ConfigError``).
+    """
+    _need_token(host, token)
     sock = bind(host, port)
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        log.warning("listening on %s: anyone who can reach it can add articles (no authentication)",
-                    host)
-    _server(pipeline, log_level).run(sockets=[sock])
+    _server(pipeline, log_level, token).run(sockets=[sock])
 
 
 class BackgroundServer:
@@ -57,9 +81,10 @@ class BackgroundServer:
     """
 
     def __init__(self, pipeline: Pipeline, host: str = "127.0.0.1", port: int = 0,
-                 log_level: str = "warning") -> None:
+                 log_level: str = "warning", token: str | None = None) -> None:
+        _need_token(host, token)
         self._sock = bind(host, port)
-        self._server = _server(pipeline, log_level)
+        self._server = _server(pipeline, log_level, token)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]},
                                         name="polystory-serve", daemon=True)
         host, port = self._sock.getsockname()[:2]

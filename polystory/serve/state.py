@@ -1,14 +1,16 @@
 """What the app shares between requests: the pipeline, its write lock, a change counter."""
 from __future__ import annotations
 
+import hmac
 import threading
 from dataclasses import dataclass, field
 
 from fastapi import Request
 
 from ..pipeline import Pipeline
+from .errors import Unauthorized
 
-__all__ = ["ServeState", "state_of", "DEFAULT_MAX_BODY"]
+__all__ = ["ServeState", "state_of", "check_write", "DEFAULT_MAX_BODY"]
 
 #: Largest request body accepted (bytes): a few thousand articles per POST.
 DEFAULT_MAX_BODY = 5 * 1024 * 1024
@@ -21,13 +23,26 @@ class ServeState:
     ``lock`` serialises everything that touches the pipeline's in-memory models (adding
     articles, searching the clusterer's vectors); plain reads go through the store, which
     has its own lock.  ``revision`` counts POSTs that stored something, so pages can tell
-    that the data changed.
+    that the data changed.  With a ``token``, writes must carry ``Authorization: Bearer
+    <token>``; reads stay open.
     """
 
     pipeline: Pipeline
     max_body: int = DEFAULT_MAX_BODY
+    token: str | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     revision: int = 0
+
+
+def check_write(request: Request, state: ServeState) -> None:
+    """``Unauthorized`` unless the request carries the server's write token (if it has one)."""
+    if not state.token:
+        return
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    # compare_digest: the time taken does not tell how much of a guess was right
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(),
+                                                            state.token.encode()):
+        raise Unauthorized("writing needs the server's token: send 'Authorization: Bearer <token>'")
 
 
 def state_of(request: Request) -> ServeState:

@@ -7,6 +7,7 @@ encoder out of the test process.
 """
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -38,9 +39,13 @@ def free_port() -> int:
 
 
 class Live:
-    """A ``polystory serve`` subprocess over the store ``db``, and an HTTP client for it."""
+    """A ``polystory serve`` subprocess over the store ``db``, and an HTTP client for it.
 
-    def __init__(self, db: str) -> None:
+    ``args`` are further command-line arguments, ``env`` further environment variables.
+    """
+
+    def __init__(self, db: str, args: tuple[str, ...] = (), env: dict[str, str] | None = None,
+                 host: str = "127.0.0.1") -> None:
         for name in ("fastapi", "uvicorn", "httpx"):
             pytest.importorskip(name, reason=f"{name} is needed for the serve tests (the test extra)")
         import httpx
@@ -50,7 +55,8 @@ class Live:
         self.log = Path(db).with_suffix(".log")
         with self.log.open("wb") as log:   # a file, not a pipe: a full pipe would block the server
             self.proc = subprocess.Popen([sys.executable, "-m", "polystory.cli", "serve", "--db", db,
-                                          "--port", str(port)], stderr=log)
+                                          "--host", host, "--port", str(port), *args],
+                                         stderr=log, env={**os.environ, **(env or {})})
         self.http = httpx.Client(base_url=self.url, timeout=TIMEOUT)
         self._wait_until_up(httpx)
 
