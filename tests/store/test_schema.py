@@ -1,5 +1,6 @@
 """Schema versions and migrations in place; write failures are ``StoreError``s that leave the
-store usable."""
+store usable.  On both stores (``store_url``) where the behaviour is the same; the empty
+file and the lock are each store's own."""
 from __future__ import annotations
 
 import sqlite3
@@ -9,28 +10,23 @@ import pytest
 
 from polystory import Article
 from polystory.errors import StoreError
-from polystory.store import SCHEMA_VERSION, SQLiteStore, check_store
+from polystory.store import SCHEMA_VERSION, SQLiteStore, check_store, is_postgres_url, open_store
 from polystory.store import sqlite as sqlite_store
 
-
-def _version(path) -> int:
-    con = sqlite3.connect(path)
-    try:
-        return con.execute("PRAGMA user_version").fetchone()[0]
-    finally:
-        con.close()
+from rawdb import RawDB
 
 
-def _dump(path) -> list[str]:
-    con = sqlite3.connect(path)
-    try:
-        return list(con.iterdump())
-    finally:
-        con.close()
+def _migrations_module(db: str):
+    """The module whose ``MIGRATIONS`` and ``SCHEMA_VERSION`` the store at ``db`` runs."""
+    if is_postgres_url(db):
+        from polystory.store import postgres
+
+        return postgres
+    return sqlite_store
 
 
 def _store_with_data(path) -> None:
-    store = SQLiteStore(path)
+    store = open_store(str(path))
     store.add_article(Article(id="r1", text="Too short."), None, status="rejected",
                       reason="too short", content_hash="h1")
     store.close()
@@ -38,62 +34,87 @@ def _store_with_data(path) -> None:
 
 def test_schema_version_counts_the_migrations():
     assert SCHEMA_VERSION == len(sqlite_store.MIGRATIONS) >= 1
+    postgres = pytest.importorskip("polystory.store.postgres")
+    # one schema version means the same tables in both stores
+    assert postgres.SCHEMA_VERSION == SCHEMA_VERSION
+    assert [name for name, _ in postgres.MIGRATIONS] == [name for name, _ in sqlite_store.MIGRATIONS]
 
 
 def test_empty_file_is_upgraded_to_the_current_version(tmp_path):
     path = tmp_path / "empty.db"
     path.write_bytes(b"")  # a zero-byte file is an SQLite database at user_version 0
-    assert _version(path) == 0
+    assert RawDB(path).version() == 0
     store = SQLiteStore(path)
     assert store.list_events() == [] and check_store(store) == []
     store.close()
-    assert _version(path) == SCHEMA_VERSION
+    assert RawDB(path).version() == SCHEMA_VERSION
 
 
-def test_current_version_opens_unchanged_with_its_data(tmp_path):
-    path = tmp_path / "v1.db"
-    _store_with_data(path)
-    before = _dump(path)
-    store = SQLiteStore(path)
+def test_empty_postgres_database_is_given_the_schema(postgres_url):
+    assert RawDB(postgres_url).version() == 0
+    store = open_store(postgres_url)
+    assert store.schema_version() == SCHEMA_VERSION
+    assert store.list_events() == [] and check_store(store) == []
+    store.close()
+    raw = RawDB(postgres_url)
+    assert raw.version() == SCHEMA_VERSION
+    assert raw.query("SELECT extname FROM pg_extension WHERE extname = 'vector'") == [("vector",)]
+    assert raw.query("SELECT data_type, udt_name FROM information_schema.columns "
+                     "WHERE table_name = 'embeddings' AND column_name = 'vector'") == [
+        ("USER-DEFINED", "vector")]
+
+
+def test_current_version_opens_unchanged_with_its_data(store_url):
+    _store_with_data(store_url)
+    before = RawDB(store_url).dump()
+    store = open_store(store_url)
     assert store.find_article("r1") == ("h1", "rejected")
     store.close()
-    assert _dump(path) == before and _version(path) == SCHEMA_VERSION
+    assert RawDB(store_url).dump() == before and RawDB(store_url).version() == SCHEMA_VERSION
 
 
-def test_a_new_migration_upgrades_an_old_file_in_place(tmp_path, monkeypatch):
-    """With one more migration, a file at today's version is upgraded, its data kept."""
-    path = tmp_path / "old.db"
-    _store_with_data(path)
+def test_a_new_migration_upgrades_an_old_file_in_place(store_url, monkeypatch):
+    """With one more migration, a store at today's version is upgraded, its data kept."""
+    _store_with_data(store_url)
 
-    def add_column(db):
+    def add_column(db):  # an sqlite3 connection or a psycopg cursor: both have execute
         db.execute("ALTER TABLE articles ADD COLUMN fetched TEXT NOT NULL DEFAULT ''")
 
-    monkeypatch.setattr(sqlite_store, "MIGRATIONS",
-                        sqlite_store.MIGRATIONS + [("articles.fetched", add_column)])
-    monkeypatch.setattr(sqlite_store, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
-    store = SQLiteStore(path)
+    module = _migrations_module(store_url)
+    monkeypatch.setattr(module, "MIGRATIONS", module.MIGRATIONS + [("articles.fetched", add_column)])
+    monkeypatch.setattr(module, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    store = open_store(store_url)
     assert store.find_article("r1") == ("h1", "rejected")
     store.close()
-    assert _version(path) == SCHEMA_VERSION + 1
-    con = sqlite3.connect(path)
-    assert con.execute("SELECT id, fetched FROM articles").fetchall() == [("r1", "")]
-    con.close()
+    raw = RawDB(store_url)
+    assert raw.version() == SCHEMA_VERSION + 1
+    assert raw.query("SELECT id, fetched FROM articles") == [("r1", "")]
 
 
-def test_a_failing_migration_leaves_the_file_as_it_was(tmp_path, monkeypatch):
-    path = tmp_path / "old.db"
-    _store_with_data(path)
-    before = _dump(path)
+def test_a_failing_migration_leaves_the_file_as_it_was(store_url, monkeypatch):
+    _store_with_data(store_url)
+    before = RawDB(store_url).dump()
 
     def broken(db):
         db.execute("CREATE TABLE extra (x INTEGER)")
         db.execute("INSERT INTO no_such_table VALUES (1)")
 
-    monkeypatch.setattr(sqlite_store, "MIGRATIONS", sqlite_store.MIGRATIONS + [("broken", broken)])
-    monkeypatch.setattr(sqlite_store, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
-    with pytest.raises(StoreError, match="no such table: no_such_table"):
-        SQLiteStore(path)
-    assert _dump(path) == before and _version(path) == SCHEMA_VERSION
+    module = _migrations_module(store_url)
+    monkeypatch.setattr(module, "MIGRATIONS", module.MIGRATIONS + [("broken", broken)])
+    monkeypatch.setattr(module, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    with pytest.raises(StoreError, match='no such table: no_such_table|relation "no_such_table" '
+                                         'does not exist'):
+        open_store(store_url)
+    assert RawDB(store_url).dump() == before and RawDB(store_url).version() == SCHEMA_VERSION
+
+
+def _store_stays_usable(store) -> None:
+    """The store's lock was released (another thread can use it) and writes work again."""
+    done = threading.Event()
+    threading.Thread(target=lambda: (store.find_article("a"), done.set()), daemon=True).start()
+    assert done.wait(5), "the store's lock was left held"
+    store.add_article(Article(id="a", text="x"), None, status="rejected", content_hash="h")
+    assert store.find_article("a") == ("h", "rejected")
 
 
 def test_a_locked_database_is_a_store_error_and_releases_the_store(tmp_path):
@@ -106,10 +127,26 @@ def test_a_locked_database_is_a_store_error_and_releases_the_store(tmp_path):
         store.add_article(Article(id="a", text="x"), None, status="rejected", content_hash="h")
     other.execute("ROLLBACK")
     other.close()
-    # the store's lock was released: another thread can use it, and writes work again
-    done = threading.Event()
-    threading.Thread(target=lambda: (store.find_article("a"), done.set()), daemon=True).start()
-    assert done.wait(5), "the store's lock was left held"
-    store.add_article(Article(id="a", text="x"), None, status="rejected", content_hash="h")
-    assert store.find_article("a") == ("h", "rejected") and not store._db.in_transaction
+    _store_stays_usable(store)
+    assert not store._db.in_transaction
+    store.close()
+
+
+def test_another_postgres_writer_is_waited_for_then_a_store_error(postgres_url):
+    """Writers take the store's advisory lock; past ``lock_timeout`` the write fails whole."""
+    import psycopg
+
+    from polystory.store.postgres import WRITE_LOCK
+
+    store = open_store(postgres_url)
+    store._conn.execute("SET lock_timeout = '100ms'")  # fail soon instead of after 30 s
+    with psycopg.connect(postgres_url) as other:  # another writer, inside its transaction
+        other.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+        with pytest.raises(StoreError, match="cannot write to .*: canceling statement due to "
+                                             "lock timeout"):
+            store.add_article(Article(id="a", text="x"), None, status="rejected",
+                              content_hash="h")
+        other.rollback()
+    _store_stays_usable(store)
+    assert store._conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
     store.close()
