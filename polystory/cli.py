@@ -27,7 +27,8 @@ log = logging.getLogger("polystory")
 def common_options(f: Callable) -> Callable:
     f = click.option("--config", "config_file", type=click.Path(dir_okay=False),
                      help="TOML file of settings (see docs/configuration.md).")(f)
-    f = click.option("--db", default=None, help="SQLite store path (default: user data dir).")(f)
+    f = click.option("--db", default=None,
+                     help="Store: an SQLite file path or a postgresql:// URL (default: user data dir).")(f)
     f = click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")(f)
     return f
 
@@ -169,6 +170,66 @@ def ingest(inputs: tuple[str, ...], config_file, db, verbose, skip_bad: bool, fm
 
 
 @main.command()
+@click.argument("inputs", nargs=-1, required=True)
+@common_options
+@click.option("--address", default=None,
+              help="A running Ray cluster: 'auto', HOST:6379 or ray://HOST:10001 "
+                   "(default: start a local Ray for this run).")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Encoder workers (default: one per CPU of the local machine or cluster).")
+@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True,
+              help="At most this many articles per worker batch.")
+@click.option("--cpus-per-worker", type=click.FloatRange(min=0, min_open=True), default=1.0,
+              show_default=True, help="CPUs each worker reserves (and encoder threads).")
+@click.option("--runtime-env", default=None,
+              help="Ray runtime_env as JSON, or @FILE holding it, e.g. "
+                   "'{\"pip\": [\"polystory[backfill]\"]}'.")
+@click.option("--skip-bad", is_flag=True, help="Exit 0 even if some input records were bad.")
+@format_option
+def backfill(inputs: tuple[str, ...], config_file, db, verbose, address: str | None,
+             workers: int | None, batch_size: int, cpus_per_worker: float,
+             runtime_env: str | None, skip_bad: bool, fmt: str) -> None:
+    """Backfill a large archive: embed on Ray (Ray Data), then cluster in time order.
+
+    Cleaning, enrichment and embedding run on Ray workers; the articles are then added to
+    the store ordered by publication date (else event date; undated ones last), exactly as
+    `ingest` would add them in that order.  Needs: pip install 'polystory[backfill]'.
+    See docs/backfill.md.
+
+    Example: polystory backfill archive.jsonl --db news.db --workers 8
+    """
+    from .backfill import backfill as run_backfill, import_ray
+
+    import_ray()  # fail before reading anything when Ray is missing
+    settings = _settings(config_file, verbose)
+    env = None
+    if runtime_env:
+        text = runtime_env
+        if text.startswith("@"):
+            try:
+                text = Path(text[1:]).read_text(encoding="utf-8")
+            except OSError as e:
+                raise click.ClickException(f"cannot read {text[1:]}: {e.strerror}") from None
+        try:
+            env = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise click.ClickException(f"--runtime-env is not JSON: {e}") from None
+    errors: list[ParseError] = []
+    arts = _read_all(inputs, settings, errors)
+    with _progress(len(arts), "cluster") as bar:
+        report = run_backfill(arts, db=db, settings=settings, address=address, workers=workers,
+                              batch_size=batch_size, cpus_per_worker=cpus_per_worker,
+                              runtime_env=env, now=_today, verbose=verbose > 0,
+                              progress=bar.update)
+    if fmt == "json":
+        click.echo(json.dumps({**dataclasses.asdict(report),
+                               "articles_per_second": round(report.articles_per_second, 3)}))
+    else:
+        click.echo(report.summary())
+    _report_bad(errors, skip_bad)
+
+
+@main.command()
 @common_options
 @format_option
 @click.option("--story", default=None, help="Only the events of this story.")
@@ -246,26 +307,29 @@ def show(event_id: str, config_file, db, verbose, fmt: str) -> None:
 
 
 @main.command()
-@click.option("--db", default=None, help="SQLite store path (default: user data dir).")
+@click.option("--db", default=None,
+              help="Store: an SQLite file path or a postgresql:// URL (default: user data dir).")
 @format_option
 def check(db: str | None, fmt: str) -> None:
     """Verify the store's invariants: one line per problem, exit 1 if there is any.
 
-    Checked: SQLite's integrity_check, the schema version, that every article is clustered
-    (with a document, a vector and one event) or rejected (with no event), that nothing
-    refers to a missing article, that every event has one story, and that stored dates
-    and vectors are well-formed.  The store is not changed (not even migrated).
+    Checked: SQLite's integrity_check (on an SQLite store), the schema version, that every
+    article is clustered (with a document, a vector and one event) or rejected (with no
+    event), that nothing refers to a missing article, that every event has one story, and
+    that stored dates and vectors are well-formed.  The store is not changed (not even
+    migrated).
 
-    Example: polystory check --db news.db
+    Example: polystory check --db news.db   (or --db postgresql://user@host/news)
     """
     from .config import default_db_path
-    from .store import SQLiteStore, check_store
+    from .store import check_store, is_postgres_url, open_store
     from .store.check import store_counts
 
-    path = db or str(default_db_path())
-    if not Path(path).is_file():
-        raise click.ClickException(f"no database at {path}")
-    store = SQLiteStore(path, migrate=False)
+    db = db or str(default_db_path())
+    if not is_postgres_url(db) and not Path(db).is_file():
+        raise click.ClickException(f"no database at {db}")
+    store = open_store(db, migrate=False)
+    path = store.path  # a URL's password is not shown
     try:
         problems = check_store(store)
         counts = {} if problems else store_counts(store)
@@ -372,25 +436,39 @@ def pairs(input_path: str, output: str, config_file, verbose) -> None:
 @main.command()
 @common_options
 @click.option("--host", default="127.0.0.1", show_default=True,
-              help="Interface to listen on (the API accepts writes without authentication).")
+              help="Interface to listen on. Any address other than loopback needs a write token.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
               help="Port to listen on.")
-def serve(config_file, db, verbose, host: str, port: int) -> None:
+@click.option("--token", envvar="POLYSTORY_TOKEN", default=None, metavar="SECRET",
+              help="Writes (POST /articles) need 'Authorization: Bearer SECRET'. Prefer the "
+                   "POLYSTORY_TOKEN environment variable (a command line is visible to other "
+                   "users). Off by default on loopback; on any other --host a random token is "
+                   "made and printed if none is given.")
+def serve(config_file, db, verbose, host: str, port: int, token: str | None) -> None:
     """Serve the JSON API (POST /articles, /events, /stories, /search, ...) and the web page.
 
     One process over the same store as the other commands; API docs at /docs.
+    Reads are open; writes need a token when one is set (always, off loopback).
 
     Example: polystory serve --db news.db --port 8000
     """
     settings = _settings(config_file, verbose)
     try:
         from .serve import serve as run_server
+        from .serve.server import is_loopback
     except ImportError as e:
         raise click.ClickException(f"polystory serve needs the 'serve' extra ({e.name} is missing): "
                                    f"pip install 'polystory[serve]'") from None
+    if not token and not is_loopback(host):
+        import secrets
+
+        token = secrets.token_urlsafe(24)
+        click.echo(f"{host} is not loopback: writes need 'Authorization: Bearer {token}' "
+                   f"(set POLYSTORY_TOKEN to choose the token)", err=True)
     with _pipeline(settings, db, now=_today) as p:
         click.echo(f"serving {p.store.path} at http://{host}:{port}/ (Ctrl-C to stop)", err=True)
-        run_server(p, host=host, port=port, log_level=["warning", "info", "debug"][min(verbose, 2)])
+        run_server(p, host=host, port=port, log_level=["warning", "info", "debug"][min(verbose, 2)],
+                   token=token)
 
 
 @main.command(name="eval")

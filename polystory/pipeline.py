@@ -27,10 +27,10 @@ from .enrich import enrich
 from .errors import NotFound
 from .models import Article, Document, Event, Story
 from .stories import StoryLinker
-from .store import SQLiteStore, StoredArticle
+from .store import StoredArticle, open_store
 from .summary import summarize_event, summarize_story
 
-__all__ = ["Pipeline", "Outcome"]
+__all__ = ["Pipeline", "Outcome", "prepare", "embed_texts", "future_limit"]
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,35 @@ BATCH = 16
 #: Publication dates later than this many days after ``now()`` are ignored (time zones and
 #: embargoed releases put honest dates a little ahead; further ahead they are wrong).
 FUTURE_DAYS = 2
+
+
+def future_limit(now: Callable[[], dt.date] | None) -> dt.date | None:
+    """The latest publication date believed when the clock says ``now()``; None without a clock."""
+    if now is None:
+        return None
+    today = now()
+    today = today.date() if isinstance(today, dt.datetime) else today
+    return today + dt.timedelta(days=FUTURE_DAYS)
+
+
+def prepare(article: Article, settings: Settings, line_stats: LineStats | None = None, *,
+            latest: dt.date | None = None) -> Document | None:
+    """Clean and enrich one article: the ``Document`` the pipeline embeds and clusters, or
+    None when too little text is left.  ``line_stats`` (boilerplate lines seen in earlier
+    articles) learns this article; a publication date after ``latest`` is dropped."""
+    doc = clean(article, settings, line_stats)
+    if doc is None:
+        return None
+    if latest is not None and doc.published is not None and doc.published.first_day() > latest:
+        log.warning("%s: published date %s is more than %d days in the future; ignored",
+                    article.origin or article.id, doc.published, FUTURE_DAYS)
+        doc = dataclasses.replace(doc, published=None)
+    return enrich(doc, settings)
+
+
+def embed_texts(doc: Document, settings: Settings) -> list[str]:
+    """The texts of ``doc`` that get vectors: the encoder input, then each recall sentence."""
+    return [embed_input(doc, settings.embed_chars)] + [r.sentence for r in doc.recalls]
 
 
 @dataclass(frozen=True)
@@ -78,7 +107,7 @@ class Pipeline:
         self.settings = settings or Settings()
         self.now = now
         path = db or self.settings.db or str(default_db_path())
-        self.store = SQLiteStore(path)
+        self.store = open_store(path)
         self.encoder = encoder or get_encoder(self.settings.encoder)
         self.line_stats = LineStats()
         self.scorer = scorer or PairScorer(language_prior=self.settings.language_prior)
@@ -136,11 +165,7 @@ class Pipeline:
         prepared: list[tuple[Article, str, Document | None, str]] = []
         outcomes: dict[int, Outcome] = {}
         hashes: dict[str, str] = {}
-        latest = None
-        if self.now is not None:
-            today = self.now()
-            today = today.date() if isinstance(today, dt.datetime) else today
-            latest = today + dt.timedelta(days=FUTURE_DAYS)
+        latest = future_limit(self.now)
         for i, art in enumerate(batch):
             h = content_hash(art.text)
             dup = self._duplicate(art, h, hashes)
@@ -148,14 +173,9 @@ class Pipeline:
                 outcomes[i] = dup
                 continue
             hashes[h] = art.id
-            doc = clean(art, self.settings, self.line_stats)
-            if doc is not None and latest is not None and doc.published is not None \
-                    and doc.published.first_day() > latest:
-                log.warning("%s: published date %s is more than %d days in the future; ignored",
-                            art.origin or art.id, doc.published, FUTURE_DAYS)
-                doc = dataclasses.replace(doc, published=None)
+            doc = prepare(art, self.settings, self.line_stats, latest=latest)
             reason = "" if doc else f"less than {self.settings.min_text_chars} characters of text after cleaning"
-            prepared.append((art, h, enrich(doc, self.settings) if doc else None, reason))
+            prepared.append((art, h, doc, reason))
         vectors = self._embed([d for _, _, d, _ in prepared if d is not None])
         placed = iter([self._place(art, h, doc, reason, vectors) for art, h, doc, reason in prepared])
         results = [outcomes[i] if i in outcomes else next(placed) for i in range(len(batch))]
@@ -208,7 +228,7 @@ class Pipeline:
         sentence; from the store's cache where it has them, else from the encoder."""
         keys: dict[str, list[tuple[str, str]]] = {}  # doc id -> [(cache key, text)]
         for d in docs:
-            ts = [embed_input(d, self.settings.embed_chars)] + [r.sentence for r in d.recalls]
+            ts = embed_texts(d, self.settings)
             keys[d.id] = [(embedding_key(self.encoder.name, t), t) for t in ts]
         found: dict[str, np.ndarray] = {}
         todo: dict[str, str] = {}
@@ -262,9 +282,12 @@ class Pipeline:
         story = members[0].story_id
         return summarize_event(event_id, [m.document for m in members], story), members
 
+    # Listings read many rows: each runs in one store snapshot, so an ingest running
+    # meanwhile (a server, another process) never shows them half an update.
     def events(self, *, story_id: str | None = None) -> list[Event]:
         """All events (or one story's), in order of their first article."""
-        return [self.event(eid)[0] for eid in self.store.list_events(story_id=story_id)]
+        with self.store.snapshot():
+            return [self.event(eid)[0] for eid in self.store.list_events(story_id=story_id)]
 
     def story(self, story_id: str) -> Story:
         events = self.events(story_id=story_id)
@@ -274,7 +297,8 @@ class Pipeline:
 
     def stories(self) -> list[Story]:
         """All stories, largest first."""
-        stories = [self.story(sid) for sid in self.store.list_stories()]
+        with self.store.snapshot():
+            stories = [self.story(sid) for sid in self.store.list_stories()]
         return sorted(stories, key=lambda s: -len(s.event_ids))
 
     def close(self) -> None:
