@@ -6,6 +6,7 @@ HTTP layer never touches SQL.  The web page renders these same dicts (it reads t
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Iterable, Sequence
@@ -46,6 +47,16 @@ def query_keys(text: str) -> list[str]:
         if len(key) >= MIN_KEY_CHARS or any(c.isdigit() for c in key):
             keys.setdefault(key[:KEY_CHARS], None)
     return list(keys)
+
+
+def _consistent(query):
+    """Run ``query(p, ...)`` in one store snapshot: a page never mixes two states of a store
+    that an ingest is changing meanwhile."""
+    @functools.wraps(query)
+    def run(p: Pipeline, *args, **kwargs):
+        with p.store.snapshot():
+            return query(p, *args, **kwargs)
+    return run
 
 
 # --- events ---------------------------------------------------------------------------------
@@ -100,6 +111,7 @@ def _matches_text(q: str, event: Event, members: Sequence[StoredArticle]) -> boo
     return True
 
 
+@_consistent
 def list_events(p: Pipeline, flt: EventFilter = EventFilter(), *,
                 story: str | None = None) -> list[Event]:
     """Events (of one story, if given) that pass ``flt``, in order of their first article."""
@@ -167,6 +179,7 @@ def _neighbours(p: Pipeline, event: Event) -> tuple[dict | None, dict | None, st
     return prev, nxt, story.title
 
 
+@_consistent
 def event_detail(p: Pipeline, event_id: str) -> dict:
     """One event: its articles by language with evidence, headlines per language, neighbours.
 
@@ -200,12 +213,14 @@ def _story_json(story: Story, events: dict[str, Event]) -> dict:
             "events": [event_summary(e) for e in ordered]}
 
 
+@_consistent
 def story_detail(p: Pipeline, story_id: str) -> dict:
     """A story with its events in time order (undated last).  Raises ``NotFound``."""
     story = p.story(story_id)
     return _story_json(story, {e.id: e for e in p.events(story_id=story_id)})
 
 
+@_consistent
 def list_stories(p: Pipeline) -> list[dict]:
     """All stories, largest first, each with its events in time order."""
     out = []
@@ -217,6 +232,7 @@ def list_stories(p: Pipeline) -> list[dict]:
 
 
 # --- articles -------------------------------------------------------------------------------
+@_consistent
 def article_detail(p: Pipeline, article_id: str) -> dict:
     """One stored article: the input as given, what the pipeline derived, where it went.
 
