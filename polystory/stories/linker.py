@@ -22,10 +22,16 @@ from ..cluster.similarity import Item, PairScorer
 
 __all__ = ["StoryLinker"]
 
-#: Names shared by more events than this are too common to propose candidates ("Russia").
+#: Events a name proposes: its most recent ones (a common name, "Russia", proposes only
+#: its latest events, so the cost of linking does not grow with the stream).
 MAX_EVENTS_PER_NAME = 50
 #: The most frequent names of an article index its event.
 NAMES_PER_ARTICLE = 12
+#: Events an event is compared with: those sharing the most names (then the most recent),
+#: besides the clusterer's nearest events.
+MAX_CANDIDATES = 40
+#: Cached event-pair scores kept before the cache is emptied (bounds memory).
+MAX_CACHED_SCORES = 200_000
 
 
 class StoryLinker:
@@ -48,7 +54,7 @@ class StoryLinker:
     stories_ : dict of story id -> list of event ids
     """
 
-    def __init__(self, *, threshold: float = 0.5, max_members: int = 4, max_relink: int = 200,
+    def __init__(self, *, threshold: float = 0.5, max_members: int = 4, max_relink: int = 64,
                  scorer: PairScorer | None = None) -> None:
         self.threshold = threshold
         self.max_members = max_members
@@ -57,7 +63,7 @@ class StoryLinker:
         self.story_of_: dict[str, str] = {}
         self.stories_: dict[str, list[str]] = {}
         self._scorer = scorer or PairScorer()
-        self._by_name: dict[str, set[str]] = defaultdict(set)
+        self._by_name: dict[str, dict[str, None]] = defaultdict(dict)  # recent events last
         self._names_of: dict[str, set[str]] = defaultdict(set)
         self._near: dict[str, set[str]] = defaultdict(set)
         self._dirty: set[str] = set()
@@ -75,6 +81,8 @@ class StoryLinker:
         a, b = sorted((e1, e2))
         key = (a, b, len(events[a]), len(events[b]))
         if key not in self._cache:
+            if len(self._cache) >= MAX_CACHED_SCORES:
+                self._cache.clear()
             self._cache[key] = self.story_score(events[a], events[b])
         return self._cache[key]
 
@@ -109,7 +117,11 @@ class StoryLinker:
     def _index_names(self, event_id: str, items: list[Item]) -> None:
         for it in items:
             for name in it.doc.entities[:NAMES_PER_ARTICLE]:
-                self._by_name[name].add(event_id)
+                recent = self._by_name[name]
+                recent.pop(event_id, None)
+                recent[event_id] = None
+                if len(recent) > MAX_EVENTS_PER_NAME:
+                    del recent[next(iter(recent))]
                 self._names_of[event_id].add(name)
 
     def _new_story(self, event_id: str) -> str:
@@ -118,12 +130,18 @@ class StoryLinker:
         return sid
 
     def _candidates(self, event_id: str) -> list[str]:
-        """Linked events: sharing a name (an inverted index, not a scan) or ANN neighbours."""
-        found = set(self._near.get(event_id, ()))
+        """Linked events: the ANN neighbours, and the ``MAX_CANDIDATES`` events sharing the
+        most names with it (an inverted index of each name's recent events, not a scan)."""
+        shared: Counter = Counter()
+        recency: dict[str, int] = {}
         for name in self._names_of.get(event_id, ()):
-            evs = self._by_name[name]
-            if len(evs) <= MAX_EVENTS_PER_NAME:
-                found |= evs
+            recent = self._by_name.get(name, {})
+            shared.update(recent.keys())
+            for rank, e in enumerate(reversed(recent)):
+                recency[e] = min(recency.get(e, rank), rank)
+        shared.pop(event_id, None)
+        best = sorted(shared, key=lambda e: (-shared[e], recency[e], e))[:MAX_CANDIDATES]
+        found = set(self._near.get(event_id, ())) | set(best)
         return sorted(e for e in found if e != event_id and e in self.story_of_)
 
     # --- repair ------------------------------------------------------------------------
@@ -133,15 +151,17 @@ class StoryLinker:
             return {}
         dirty = sorted(self._dirty)
         self._dirty.clear()
-        # the changed events, their stories, then the stories they link to, up to max_relink
+        # the changed events, their stories, then the stories they link to, up to max_relink;
+        # within a story the most recent events first (a long story is re-clustered where
+        # it grows, so the cost stays bounded however long it gets)
         hood: dict[str, None] = dict.fromkeys(dirty)
         for eid in dirty:
-            hood.update(dict.fromkeys(self.stories_.get(self.story_of_.get(eid), ())))
+            hood.update(dict.fromkeys(reversed(self.stories_.get(self.story_of_.get(eid), ()))))
         for eid in dirty:
             for other in self._candidates(eid):
                 if len(hood) >= self.max_relink:
                     break
-                hood.update(dict.fromkeys(self.stories_[self.story_of_[other]]))
+                hood.update(dict.fromkeys(reversed(self.stories_[self.story_of_[other]])))
         ids = [e for e in hood if e in events][: self.max_relink]
         clusters = self._average_linkage(ids, events)
         return self._assign(clusters)
@@ -202,11 +222,12 @@ class StoryLinker:
             if not self.stories_[sid]:
                 del self.stories_[sid]
             for name in self._names_of.pop(e, ()):
-                self._by_name[name].discard(e)
+                self._by_name[name].pop(e, None)
             self._near.pop(e, None)
             self._dirty.discard(e)
-        for near in self._near.values():
-            near.difference_update(gone)
+        if gone:
+            for near in self._near.values():
+                near.difference_update(gone)
         return gone
 
     def restore_event(self, event_id: str, story_id: str, members: list[Item]) -> None:
