@@ -45,14 +45,14 @@ class Live:
     """
 
     def __init__(self, db: str, args: tuple[str, ...] = (), env: dict[str, str] | None = None,
-                 host: str = "127.0.0.1") -> None:
+                 host: str = "127.0.0.1", log: Path | None = None) -> None:
         for name in ("fastapi", "uvicorn", "httpx"):
             pytest.importorskip(name, reason=f"{name} is needed for the serve tests (the test extra)")
         import httpx
 
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
-        self.log = Path(db).with_suffix(".log")
+        self.log = log or Path(db).with_suffix(".log")
         with self.log.open("wb") as log:   # a file, not a pipe: a full pipe would block the server
             self.proc = subprocess.Popen([sys.executable, "-m", "polystory.cli", "serve", "--db", db,
                                           "--host", host, "--port", str(port), *args],

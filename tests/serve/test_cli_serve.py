@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from polystory.cli import main
 
-from .conftest import Live
+from .conftest import Live, seed_records
 
 
 def test_serve_command_serves_the_store_and_stops_on_ctrl_c(tmp_path):
@@ -32,3 +32,18 @@ def test_serve_command_reports_a_taken_port_in_one_line(tmp_path):
         res = CliRunner().invoke(main, ["serve", "--db", str(tmp_path / "x.db"), "--port", str(port)])
     assert res.exit_code == 1
     assert f"cannot listen on 127.0.0.1:{port}" in res.output and "Traceback" not in res.output
+
+
+def test_serve_over_postgres_clusters_and_serves_the_seeds(postgres_url, tmp_path):
+    """The server on the PostgreSQL store: the seeds POSTed, read back as 3 events in 1 story."""
+    srv = Live(postgres_url, log=tmp_path / "pg-serve.log")
+    try:
+        results = srv.post(seed_records())
+        assert [r["status"] for r in results].count("new_event") == 3
+        stories = srv.get("/stories")["stories"]
+        assert len(stories) == 1 and len(stories[0]["events"]) == 3
+        assert [e["event_date"][:7] for e in stories[0]["events"]] == ["2022-01", "2022-07", "2023-03"]
+        assert srv.get("/health")["store"].startswith("postgresql://")
+    finally:
+        status = srv.close()
+    assert status in (0, 130), srv.stderr()
