@@ -20,7 +20,7 @@ The best such sentence dates the undated article, at the precision the sentence 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -129,33 +129,35 @@ class RecallIndex:
         self._n += 1
         return self._n - 1
 
-    def match(self, undated: list[Item], scorer: PairScorer, rows: list[int] | None = None,
-              centered: list[np.ndarray] | None = None
-              ) -> dict[str, tuple[PartialDate, str, float]]:
-        """``{article id: (date, recalling article id, similarity)}`` for the ``undated``
-        items that a sentence (of ``rows``, or any) dates; ``centered`` their vectors."""
+    def match(self, ids: Sequence[str], weekdays: Sequence[int | None], Y: np.ndarray,
+              rows: list[int] | None = None) -> dict[str, tuple[PartialDate, str, float]]:
+        """``{article id: (date, recalling article id, similarity)}`` for the undated
+        articles ``ids`` (their weekdays, their language-centred vectors ``Y``) that a
+        sentence (of ``rows``, or any) dates."""
         rows = [r for r in (range(self._n) if rows is None else rows) if self._alive[r]]
-        if not undated or not rows:
+        if not len(ids) or not rows:
             return {}
         idx = np.asarray(rows)
-        Y = np.stack(centered if centered is not None else [scorer.centered(y) for y in undated])
         sims = Y @ self._vecs[idx].T                        # (undated, sentences)
         own_id = np.array([self._own[r][0] for r in rows], dtype=object)
         own_best = np.array([self._own[r][1] for r in rows])
         own_second = np.array([self._own[r][2] for r in rows])
         source = np.array([self._source[r] for r in rows], dtype=object)
         weekday = np.array([self._weekday[r] for r in rows])
+        # only articles that clear the loosest bound anywhere need a closer look
+        loose = np.maximum(MIN_RECALL_SIMILARITY, own_second + RECALL_MARGIN)
         out: dict[str, tuple[PartialDate, str, float]] = {}
-        for i, y in enumerate(undated):
-            # the closest report of the sentence's own event, leaving y itself out
-            own = np.where(own_id == y.doc.id, own_second, own_best)
+        for i in np.flatnonzero((sims >= loose).any(axis=1)):
+            aid = ids[i]
+            # the closest report of the sentence's own event, leaving this article out
+            own = np.where(own_id == aid, own_second, own_best)
             ok = (sims[i] >= MIN_RECALL_SIMILARITY) & (sims[i] >= own + RECALL_MARGIN)
-            ok &= source != y.doc.id
-            if y.doc.weekday is not None:   # a recalled day must fall on the weekday named
-                ok &= (weekday < 0) | (weekday == y.doc.weekday)
+            ok &= source != aid
+            if weekdays[i] is not None:   # a recalled day must fall on the weekday named
+                ok &= (weekday < 0) | (weekday == weekdays[i])
             if ok.any():
                 j = int(np.argmax(np.where(ok, sims[i], -np.inf)))
-                out[y.doc.id] = (self._dates[rows[j]], self._source[rows[j]], float(sims[i, j]))
+                out[aid] = (self._dates[rows[j]], self._source[rows[j]], float(sims[i, j]))
         return out
 
 
@@ -167,4 +169,7 @@ def infer_dates(undated: list[Item], events: dict[str, list[Item]],
     index = RecallIndex()
     for eid, members in events.items():
         index.refresh(eid, members, event_date(eid), scorer)
-    return index.match(undated, scorer)
+    if not undated:
+        return {}
+    return index.match([y.doc.id for y in undated], [y.doc.weekday for y in undated],
+                       np.stack([scorer.centered(y) for y in undated]))

@@ -94,7 +94,7 @@ class OnlineEventClusterer(Clusterer):
         # an event's members or date change) and the undated articles, new ones apart
         self._recalls = RecallIndex()
         self._recall_stale: set[str] = set()
-        self._undated: dict[str, np.ndarray] = {}   # article id -> language-centred vector
+        self._undated: dict[str, tuple[np.ndarray, int | None]] = {}  # id -> (centred vector, weekday)
         self._undated_new: set[str] = set()
 
     def _validate(self) -> None:
@@ -249,8 +249,8 @@ class OnlineEventClusterer(Clusterer):
         found = {}
         for ids, only in ((fresh, None), (older, rows)):
             if ids:
-                found.update(self._recalls.match([self._item(a) for a in ids], self._scorer, only,
-                                                 [self._undated[a] for a in ids]))
+                found.update(self._recalls.match(ids, [self._undated[a][1] for a in ids],
+                                                 np.stack([self._undated[a][0] for a in ids]), only))
         for aid, (date, source, sim) in found.items():
             eid = self.assignments_[aid]
             doc = dataclasses.replace(self._item(aid).doc, event_date=date)
@@ -323,7 +323,7 @@ class OnlineEventClusterer(Clusterer):
         self.events_.setdefault(event_id, []).append(item)
         self._touch(event_id)
         if item.doc.event_date is None:
-            self._undated[item.doc.id] = self._scorer.centered(item)
+            self._undated[item.doc.id] = (self._scorer.centered(item), item.doc.weekday)
             self._undated_new.add(item.doc.id)
         self.assignments_[item.doc.id] = event_id
         self._ann(item.vec.shape[0]).add(len(self._keys), item.vec.astype(np.float32))
