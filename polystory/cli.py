@@ -257,7 +257,7 @@ def stories(config_file, db, verbose, fmt: str) -> None:
     Example: polystory stories --db news.db
     """
     settings = _settings(config_file, verbose)
-    with _pipeline(settings, db) as p:
+    with _pipeline(settings, db) as p, p.store.snapshot():   # one state, even mid-ingest
         for s in p.stories():
             if fmt == "json":
                 click.echo(json.dumps({"id": s.id, "title": s.title, "actors": list(s.actors),
