@@ -323,7 +323,8 @@ class OnlineEventClusterer(Clusterer):
         self.events_.setdefault(event_id, []).append(item)
         self._touch(event_id)
         if item.doc.event_date is None:
-            self._undated[item.doc.id] = (self._scorer.centered(item), item.doc.weekday)
+            self._undated[item.doc.id] = (self._scorer.centered(item).astype(np.float32),
+                                          item.doc.weekday)
             self._undated_new.add(item.doc.id)
         self.assignments_[item.doc.id] = event_id
         self._ann(item.vec.shape[0]).add(len(self._keys), item.vec.astype(np.float32))
