@@ -126,12 +126,13 @@ def check_store(store: SQLStore, *, dims: Mapping[str, int] | None = None) -> li
                                           f"{SCHEMA_VERSION} ({hint})"))
         return problems  # the tables are not the ones the checks below know
     try:
-        for check, what, sql in _ROW_CHECKS:
-            ids = [r[0] for r in store._q(sql)]
-            if ids:
-                problems.append(_problem(check, what, ids))
-        problems.extend(_check_documents(store))
-        problems.extend(_check_vectors(store, _known_dims() if dims is None else dims))
+        with store.snapshot():   # one state, even while an ingest writes
+            for check, what, sql in _ROW_CHECKS:
+                ids = [r[0] for r in store._q(sql)]
+                if ids:
+                    problems.append(_problem(check, what, ids))
+            problems.extend(_check_documents(store))
+            problems.extend(_check_vectors(store, _known_dims() if dims is None else dims))
     except StoreError as e:
         problems.append(Problem("schema", f"a check could not run: {e}"))
     return problems
