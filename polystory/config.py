@@ -26,8 +26,9 @@ def _f(default: Any, help: str) -> Any:
 @dataclass(frozen=True)
 class Settings:
     # --- store
-    db: str = _f("", "SQLite path of the store; empty means the user's data directory "
-                     "(polystory.db there). ':memory:' keeps everything in memory.")
+    db: str = _f("", "The store: a SQLite path, or a postgresql:// URL (needs the 'postgres' "
+                     "extra and pgvector); empty means polystory.db in the user's data "
+                     "directory. ':memory:' keeps everything in memory.")
     # --- ingest / clean
     max_text_chars: int = _f(2_000_000, "Longer article texts are truncated (with a warning).")
     min_text_chars: int = _f(40, "Articles whose cleaned text is shorter are rejected.")
