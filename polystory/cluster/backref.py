@@ -82,9 +82,6 @@ class RecallIndex:
         self._own: list[tuple[str, float, float]] = []  # closest own report, its and 2nd cosine
         self._rows: dict[str, list[int]] = {}
 
-    def __len__(self) -> int:
-        return sum(self._alive)
-
     def refresh(self, event_id: str, members: list[Item] | None, anchor: PartialDate | None,
                 scorer: PairScorer) -> list[int]:
         """Replace the event's sentences (none if it is gone or undated); the new rows."""

@@ -243,7 +243,7 @@ class OnlineEventClusterer(Clusterer):
             rows += self._recalls.refresh(eid, self.events_.get(eid),
                                           self._event_date(eid) if alive else None, self._scorer)
         self._recall_stale.clear()
-        fresh = [aid for aid in self._undated if aid in self._undated_new]
+        fresh = sorted(aid for aid in self._undated_new if aid in self._undated)
         older = [aid for aid in self._undated if aid not in self._undated_new] if rows else []
         self._undated_new.clear()
         found = {}
