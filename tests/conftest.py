@@ -33,18 +33,28 @@ def needs_shared(path: str) -> Path:
 
 
 # --- the two stores: SQLite and PostgreSQL (pgvector) ---------------------------------------
-def _pg_server_module():
-    """``tests/store/pg_server.py``, imported by its path (``tests`` is not a package)."""
+def _store_test_module(name: str):
+    """``tests/store/NAME.py``, imported by its path (``tests`` is not a package)."""
     import importlib.util
     import sys
 
-    if "pg_server" not in sys.modules:
-        path = Path(__file__).resolve().parent / "store" / "pg_server.py"
-        spec = importlib.util.spec_from_file_location("pg_server", path)
+    if name not in sys.modules:
+        path = Path(__file__).resolve().parent / "store" / f"{name}.py"
+        spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
-        sys.modules["pg_server"] = module
+        sys.modules[name] = module
         spec.loader.exec_module(module)
-    return sys.modules["pg_server"]
+    return sys.modules[name]
+
+
+def _pg_server_module():
+    return _store_test_module("pg_server")
+
+
+def raw_db(db: str):
+    """``rawdb.RawDB(db)``: the store's database below polystory, for either backend
+    (``tests/store/rawdb.py``)."""
+    return _store_test_module("rawdb").RawDB(db)
 
 
 @pytest.fixture(scope="session")
@@ -92,3 +102,16 @@ def store_url(request, tmp_path) -> str:
     if request.param == "sqlite":
         return str(tmp_path / "store.db")
     return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def module_store_url(request, tmp_path_factory):
+    """``store_url`` for the tests of one module together (a store they share, e.g. behind a
+    live server): an SQLite file path, then a PostgreSQL database URL, dropped after."""
+    if request.param == "sqlite":
+        yield str(tmp_path_factory.mktemp("store") / "store.db")
+        return
+    server = request.getfixturevalue("postgres_server")
+    url = server.create_database()
+    yield url
+    server.drop_database(url)

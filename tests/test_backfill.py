@@ -3,13 +3,15 @@
 The cluster is real: a head node without CPUs (so nothing runs beside the driver) and one or
 two worker nodes of one CPU each, every node its own raylet; the Ray Data actors therefore
 run on the worker nodes only.  The module starts one cluster with one worker node, then adds
-the second (about 5 s to start, 1 s to stop).
+the second (about 5 s to start, 1 s to stop).  The tests that store articles run on both
+stores (``store_url``): an SQLite file, then a PostgreSQL database.
 """
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -18,16 +20,16 @@ from polystory.backfill import (BackfillReport, PrecomputedEncoder, backfill, ba
                                 time_key)
 from polystory.cli import main
 from polystory.embed import embedding_key
-from polystory.store import SQLiteStore
+from polystory.store import is_postgres_url, open_store
 
-from conftest import seed_articles
+from conftest import raw_db, seed_articles
 
 SEED_EVENTS = [["000", "001", "002"], ["003"], ["004"]]
 
 
 def _groups(db: str) -> tuple[list[list[str]], int, list[str]]:
     """(articles grouped by event, number of stories, ids of all stored articles)."""
-    s = SQLiteStore(db)
+    s = open_store(db)
     try:
         stored = s.list_articles()
         groups: dict[str, list[str]] = {}
@@ -77,39 +79,41 @@ def test_precomputed_encoder_answers_from_vectors_then_asks_the_base():
     assert (enc.hits, enc.misses, enc.name, enc.dim) == (1, 1, "fake/1", 2)
 
 
-def test_a_clear_error_without_ray(monkeypatch, tmp_path):
+def test_a_clear_error_without_ray(monkeypatch, tmp_path, store_url):
     monkeypatch.setitem(sys.modules, "ray", None)
     src = tmp_path / "a.jsonl"
     src.write_text(json.dumps({"id": "a", "text": "x"}) + "\n", encoding="utf-8")
-    res = CliRunner().invoke(main, ["backfill", str(src), "--db", str(tmp_path / "x.db")])
+    res = CliRunner().invoke(main, ["backfill", str(src), "--db", store_url])
     assert res.exit_code != 0
     assert "pip install 'polystory[backfill]'" in res.output
-    assert not (tmp_path / "x.db").exists()
+    if is_postgres_url(store_url):    # the store was not touched: no file, no tables
+        assert raw_db(store_url).version() == 0
+    else:
+        assert not Path(store_url).exists()
 
 
-def test_an_unreachable_cluster_fails_fast_in_one_line(tmp_path):
+def test_an_unreachable_cluster_fails_fast_in_one_line(tmp_path, store_url):
     pytest.importorskip("ray.data")
     src = tmp_path / "a.jsonl"
     src.write_text(json.dumps({"id": "a", "text": seed_articles()[0].text}) + "\n", encoding="utf-8")
-    res = CliRunner().invoke(main, ["backfill", str(src), "--db", str(tmp_path / "x.db"),
+    res = CliRunner().invoke(main, ["backfill", str(src), "--db", store_url,
                                     "--address", "127.0.0.1:1"])
     assert res.exit_code == 1
     assert res.output.startswith("Error: cannot start or reach Ray at 127.0.0.1:1: nothing answers")
-    s = SQLiteStore(str(tmp_path / "x.db"))
+    s = open_store(store_url)
     assert s.list_articles() == []
     s.close()
 
 
 # --- on Ray -----------------------------------------------------------------------------------
 # (this one first: it starts and stops its own local Ray before the module's cluster is up)
-def test_cli_starts_a_local_ray_and_prints_a_summary(tmp_path):
+def test_cli_starts_a_local_ray_and_prints_a_summary(tmp_path, store_url):
     pytest.importorskip("ray.data")
     src = tmp_path / "two.jsonl"
     with src.open("w", encoding="utf-8") as fh:
         for a in seed_articles()[3:]:
             fh.write(json.dumps({"id": a.id, "text": a.text}) + "\n")
-    db = tmp_path / "cli.db"
-    args = ["backfill", str(src), "--db", str(db), "--workers", "1"]
+    args = ["backfill", str(src), "--db", store_url, "--workers", "1"]
     res = CliRunner().invoke(main, args + ["--format", "json"])
     assert res.exit_code == 0, res.output
     out = json.loads(res.output.strip().splitlines()[-1])
@@ -141,8 +145,8 @@ def _backfill(cluster, db: str, workers: int) -> BackfillReport:
     return backfill(seed_articles(), db=db, address=cluster.address, workers=workers)
 
 
-def test_backfill_on_one_worker_node(cluster, tmp_path):
-    db = str(tmp_path / "one.db")
+def test_backfill_on_one_worker_node(cluster, store_url):
+    db = store_url
     r = _backfill(cluster, db, workers=1)
     groups, stories, ids = _groups(db)
     assert groups == SEED_EVENTS and stories == 1
@@ -153,11 +157,40 @@ def test_backfill_on_one_worker_node(cluster, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def two_worker_db(cluster, tmp_path_factory):
+def two_worker_nodes(cluster):
+    """The module's cluster with its second worker node (added once)."""
     cluster.add_node(num_cpus=1)
     cluster.wait_for_nodes()
-    db = str(tmp_path_factory.mktemp("backfill") / "two.db")
-    return db, _backfill(cluster, db, workers=2)
+    return cluster
+
+
+@pytest.fixture(scope="module")
+def two_worker_runs(two_worker_nodes):
+    """Store kind -> (store, report) of the two-worker backfill, made on first use; the
+    PostgreSQL databases are dropped after the module."""
+    runs: dict[str, tuple[str, BackfillReport]] = {}
+    drops: list = []   # (server, URL) of each database made
+    yield runs, drops
+    for server, url in drops:
+        server.drop_database(url)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def two_worker_db(request, two_worker_nodes, two_worker_runs, tmp_path_factory):
+    """The seeds backfilled on two worker nodes into one store of each kind, shared by the
+    tests of this kind (a function-scoped parameter: a module-scoped one would let pytest
+    reorder this module's tests, whose Ray clusters must come and go in file order)."""
+    kind = request.param
+    runs, drops = two_worker_runs
+    if kind not in runs:
+        if kind == "sqlite":
+            db = str(tmp_path_factory.mktemp("backfill") / "two.db")
+        else:
+            server = request.getfixturevalue("postgres_server")
+            db = server.create_database()
+            drops.append((server, db))
+        runs[kind] = (db, _backfill(two_worker_nodes, db, workers=2))
+    return runs[kind]
 
 
 def test_backfill_on_two_worker_nodes_matches_the_pipeline(two_worker_db, seeds_pipeline):
@@ -182,7 +215,7 @@ def test_backfill_again_adds_nothing_twice(two_worker_db, cluster):
     r = _backfill(cluster, db, workers=2)
     assert r.statuses == {"duplicate": 5} and r.to_workers == 0 and r.workers == 0
     assert _groups(db) == before
-    s = SQLiteStore(db)
+    s = open_store(db)
     try:
         n = s._q("SELECT COUNT(*), COUNT(DISTINCT id) FROM articles")[0]
         docs = s._q("SELECT COUNT(*) FROM doc_embeddings")[0][0]

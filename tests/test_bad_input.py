@@ -3,6 +3,9 @@ one), good records still stored, and nothing that was stored before lost.
 
 Every test ingests into a copy of a store that already holds one real article (``keep``)
 and ends by checking that it is still there and that the store passes ``check_store``.
+The copies are of both stores (``module_store_url``): an SQLite file, then a PostgreSQL
+database (``CREATE DATABASE ... TEMPLATE``); only the tests of SQLite files and folders
+(paths, file modes) are SQLite's alone.
 """
 from __future__ import annotations
 
@@ -13,7 +16,6 @@ import json
 import logging
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 import time
@@ -25,9 +27,9 @@ from click.testing import CliRunner
 from polystory import Article, Pipeline
 from polystory.clean.html import extract_html
 from polystory.cli import main
-from polystory.store import SCHEMA_VERSION, SQLiteStore, check_store
+from polystory.store import SCHEMA_VERSION, check_store, is_postgres_url, open_store
 
-from conftest import DEMO
+from conftest import DEMO, raw_db
 
 SEED = {f.stem[:3]: f.read_text(encoding="utf-8") for f in DEMO.glob("0*.txt")}
 # a short real paragraph (cheap to embed) per test that needs a good record
@@ -46,23 +48,34 @@ def _jsonl(path: Path, *records) -> Path:
 
 
 @pytest.fixture(scope="module")
-def stored_db(tmp_path_factory) -> Path:
+def stored_db(module_store_url, tmp_path_factory) -> str:
+    """The store holding ``keep``: an SQLite file, then a PostgreSQL database."""
     folder = tmp_path_factory.mktemp("bad_input")
     src = _jsonl(folder / "keep.jsonl", {"id": "keep", "text": SEED["004"]})
-    db = folder / "stored.db"
-    assert _ingest(str(src), "--db", str(db)).exit_code == 0
-    return db
+    assert _ingest(str(src), "--db", module_store_url).exit_code == 0
+    return module_store_url
 
 
 @pytest.fixture
-def db(stored_db, tmp_path) -> str:
-    path = tmp_path / "store.db"
-    shutil.copyfile(stored_db, path)
-    return str(path)
+def db(stored_db, tmp_path, request):
+    """A fresh copy of ``stored_db`` (a file copy; a database made from it as a template)."""
+    if not is_postgres_url(stored_db):
+        path = tmp_path / "store.db"
+        shutil.copyfile(stored_db, path)
+        yield str(path)
+        return
+    server = request.getfixturevalue("postgres_server")
+    url = server.create_database(template=stored_db)
+    yield url
+    server.drop_database(url)
+
+
+#: For the tests of SQLite files and folders (their paths, their modes): the SQLite store only.
+sqlite_only = pytest.mark.parametrize("module_store_url", ["sqlite"], indirect=True)
 
 
 def _stored(db: str, article_id: str):
-    store = SQLiteStore(db)
+    store = open_store(db)
     try:
         return store.article(article_id)
     finally:
@@ -70,7 +83,7 @@ def _stored(db: str, article_id: str):
 
 
 def assert_nothing_lost(db: str) -> None:
-    store = SQLiteStore(db)
+    store = open_store(db)
     try:
         assert store.article("keep").article.text == SEED["004"]
         assert store.article("keep").status == "clustered"
@@ -334,6 +347,7 @@ def test_impossible_and_future_published_dates_are_ignored_with_a_warning(db, tm
 
 def test_pipeline_takes_its_clock_from_the_caller():
     """The library never reads the clock: ``now`` decides what "the future" is."""
+    # the clock, not the store, is under test: two fresh in-memory stores
     with Pipeline(db=":memory:", now=lambda: dt.date(2023, 3, 3)) as p:
         p.add_many([Article(id="ahead", text=LEAD, published="2023-03-06"),
                     Article(id="close", text=LEAD + " Again.", published="2023-03-05")])
@@ -349,6 +363,8 @@ def test_pipeline_takes_its_clock_from_the_caller():
 
 
 # --- where the store cannot be written -------------------------------------------------
+# (SQLite files and folders: a PostgreSQL store has no path to get wrong, and a database
+# newer than polystory is refused on both stores)
 
 def test_database_under_a_file_cannot_be_created(tmp_path):
     (tmp_path / "plain").write_text("not a folder")
@@ -370,6 +386,7 @@ def test_database_on_a_read_only_filesystem(tmp_path):
 
 
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root ignores file modes")
+@sqlite_only  # file modes: a PostgreSQL database has none
 def test_read_only_database_file(db, tmp_path):
     folder = Path(db).parent
     src = _jsonl(tmp_path / "a.jsonl", {"id": "new", "text": LEAD})
@@ -386,9 +403,8 @@ def test_read_only_database_file(db, tmp_path):
 
 
 def test_database_from_a_newer_polystory_is_refused(db, tmp_path):
-    con = sqlite3.connect(db)
-    con.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
-    con.close()
+    raw = raw_db(db)
+    raw.set_version(SCHEMA_VERSION + 1)
     src = _jsonl(tmp_path / "a.jsonl", {"text": LEAD})
     for args in (["ingest", str(src), "--db", db], ["events", "--db", db]):
         res = CliRunner().invoke(main, args, catch_exceptions=False)
@@ -396,7 +412,5 @@ def test_database_from_a_newer_polystory_is_refused(db, tmp_path):
         assert _one_error_line(res.output, "Error") == (
             f"Error: database {db} has schema version {SCHEMA_VERSION + 1}, newer than this "
             f"polystory supports ({SCHEMA_VERSION}); upgrade polystory")
-    con = sqlite3.connect(db)
-    assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
-    assert con.execute("SELECT text FROM articles WHERE id = 'keep'").fetchone()[0] == SEED["004"]
-    con.close()
+    assert raw.version() == SCHEMA_VERSION + 1
+    assert raw.query("SELECT text FROM articles WHERE id = 'keep'") == [(SEED["004"],)]

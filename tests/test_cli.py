@@ -1,4 +1,7 @@
-"""The command line: ingest, events, stories, show; clear errors."""
+"""The command line: ingest, events, stories, show; clear errors.
+
+The commands that open a store run on both stores (``store_url``: an SQLite file, then a
+PostgreSQL database)."""
 from __future__ import annotations
 
 import json
@@ -14,8 +17,8 @@ def _run(*args):
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
-def test_ingest_then_read_back(tmp_path):
-    db = str(tmp_path / "cli.db")
+def test_ingest_then_read_back(store_url):
+    db = store_url
     res = _run("ingest", str(DEMO), "--db", db, "--format", "json")
     assert res.exit_code == 0, res.output
     counts = json.loads(res.output)
@@ -36,25 +39,25 @@ def test_ingest_then_read_back(tmp_path):
     assert json.loads(again.output) == {"duplicate": 5}
 
 
-def test_missing_event_is_a_clear_error(tmp_path):
-    res = _run("show", "Enope", "--db", str(tmp_path / "x.db"))
+def test_missing_event_is_a_clear_error(store_url):
+    res = _run("show", "Enope", "--db", store_url)
     assert res.exit_code == 1 and "no event with id 'Enope'" in res.output
 
 
-def test_empty_input_file_fails_with_one_line(tmp_path):
+def test_empty_input_file_fails_with_one_line(tmp_path, store_url):
     empty = tmp_path / "empty.jsonl"
     empty.write_text("")
-    res = _run("ingest", str(empty), "--db", str(tmp_path / "e.db"))
+    res = _run("ingest", str(empty), "--db", store_url)
     assert res.exit_code == 1
     assert "empty file" in res.output and "Traceback" not in res.output
 
 
-def test_bad_lines_are_reported_and_good_ones_kept(tmp_path):
+def test_bad_lines_are_reported_and_good_ones_kept(tmp_path, store_url):
     src = tmp_path / "mixed.jsonl"
     text = next(DEMO.glob("004_*.txt")).read_text(encoding="utf-8")
     src.write_text(json.dumps({"id": "ok", "text": text}) + "\n{not json\n"
                    + json.dumps({"id": "notext"}) + "\n", encoding="utf-8")
-    db = str(tmp_path / "m.db")
+    db = store_url
     res = _run("ingest", str(src), "--db", db)
     assert res.exit_code == 1 and "2 bad input record(s)" in res.output
     assert f"{src}:2" in res.output and f"{src}:3" in res.output
@@ -64,6 +67,7 @@ def test_bad_lines_are_reported_and_good_ones_kept(tmp_path):
 
 
 def test_bad_setting_is_a_config_error(tmp_path, monkeypatch):
+    # one store only: the settings are refused before any store is opened
     monkeypatch.setenv("POLYSTORY_EVENT_THRESHOLD", "1.5")
     res = _run("events", "--db", str(tmp_path / "c.db"))
     assert res.exit_code == 1 and "event_threshold must be in [0, 1]; got 1.5" in res.output

@@ -6,7 +6,8 @@ point: during start-up, or a random moment after the store holds a randomly chos
 of articles (mid-batch, mid-embedding, mid-repair, mid-transaction).  After every kill the
 store must pass ``check_store``, hold every article at most once, and hold exactly a
 prefix of the stream (committed in input order: nothing skipped, nothing invented).  A
-last run to completion must then leave every article stored exactly once.
+last run to completion must then leave every article stored exactly once.  On both stores
+(``store_url``): an SQLite file, then a PostgreSQL database.
 
 Knobs (environment): ``POLYSTORY_CRASH_N`` articles (default 200), ``POLYSTORY_CRASH_KILLS``
 kills (default 5), ``POLYSTORY_CRASH_SEED``.  Embedding is kept cheap: texts are short
@@ -28,9 +29,9 @@ import sys
 import time
 from pathlib import Path
 
-from polystory.store import SQLiteStore, check_store
+from polystory.store import check_store, is_postgres_url, open_store
 
-from conftest import DEMO
+from conftest import DEMO, raw_db
 
 N = int(os.environ.get("POLYSTORY_CRASH_N", "200"))
 KILLS = int(os.environ.get("POLYSTORY_CRASH_KILLS", "5"))
@@ -90,13 +91,21 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _command(src: Path, db: Path) -> list[str]:
+def _command(src: Path, db: str | Path) -> list[str]:
     return [sys.executable, "-m", "polystory.cli", "ingest", str(src), "--db", str(db),
             "--format", "json"]
 
 
-def _count(db: Path) -> int:
+def _count(db: str) -> int:
     """Articles committed so far (read through a separate connection, as any reader)."""
+    if is_postgres_url(db):
+        import psycopg
+
+        try:
+            with psycopg.connect(db, autocommit=True) as con:
+                return con.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+        except psycopg.errors.UndefinedTable:  # not created yet
+            return 0
     try:
         con = sqlite3.connect(db, timeout=5)
         try:
@@ -107,16 +116,16 @@ def _count(db: Path) -> int:
         return 0
 
 
-def verify(db: Path, order: list[str], rejected: set[str]) -> int:
+def verify(db: str, order: list[str], rejected: set[str]) -> int:
     """The store after a kill: consistent, each article at most once, a prefix of ``order``."""
-    con = sqlite3.connect(db)
-    version = con.execute("PRAGMA user_version").fetchone()[0]
-    tables = con.execute("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table'").fetchone()[0]
-    con.close()
-    if version == 0:  # killed before the schema was committed: an empty file
+    raw = raw_db(db)
+    if raw.version() == 0:  # killed before the schema was committed: an empty store
+        tables = raw.query("SELECT COUNT(*) FROM pg_tables WHERE schemaname = current_schema()"
+                           if raw.postgres else
+                           "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table'")[0][0]
         assert tables == 0
         return 0
-    store = SQLiteStore(db, migrate=False)
+    store = open_store(db, migrate=False)
     try:
         assert [str(p) for p in check_store(store)] == []
         rows = store._q("SELECT id, status, content_hash FROM articles ORDER BY seq")
@@ -130,9 +139,9 @@ def verify(db: Path, order: list[str], rejected: set[str]) -> int:
     return len(ids)
 
 
-def test_sigkill_at_random_points_loses_nothing(tmp_path):
+def test_sigkill_at_random_points_loses_nothing(tmp_path, store_url):
     rng = random.Random(SEED)
-    src, db = tmp_path / "stream.jsonl", tmp_path / "crash.db"
+    src, db = tmp_path / "stream.jsonl", store_url
     order, rejected = write_stream(src, N)
     # kill 1: during start-up (imports, schema, replay); the others once the store holds
     # a random number of articles, after a random extra moment

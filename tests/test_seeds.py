@@ -1,14 +1,28 @@
-"""The hard case: five Blinken-Lavrov articles, three languages, three events, one story."""
+"""The hard case: five Blinken-Lavrov articles, three languages, three events, one story.
+
+The pipeline's results are read back from both stores (``module_store_url``): an SQLite
+file, then a PostgreSQL database."""
 from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 
+from polystory import Pipeline
 from polystory.cli import main
 from polystory.models import PartialDate
 
-from conftest import DEMO
+from conftest import DEMO, seed_articles
+
+
+@pytest.fixture(scope="module")
+def seeds_pipeline(module_store_url):
+    """The seed run over each store (in place of the session's in-memory one)."""
+    p = Pipeline(db=module_store_url)
+    outcomes = p.add_many(seed_articles())
+    yield p, outcomes
+    p.close()
 
 
 def test_seeds_make_three_events_in_one_story(seeds_pipeline):

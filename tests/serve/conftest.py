@@ -3,7 +3,8 @@ a user runs it, in a subprocess that is stopped with Ctrl-C (SIGINT) after the m
 
 Each test module gets its own server over a fresh store (``scope="module"``): the first
 embedding loads the encoder, and ingesting the seeds takes seconds.  A subprocess keeps the
-encoder out of the test process.
+encoder out of the test process.  The modules run once on each store (``module_store_url``):
+an SQLite file, then a PostgreSQL database.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from polystory.ingest import read
+from polystory.store import is_postgres_url
 
 DEMO = Path(__file__).resolve().parents[2] / "polystory" / "data" / "demo"
 #: Ingesting through HTTP waits for the pipeline (the encoder on 2 cores): be patient.
@@ -41,7 +43,9 @@ def free_port() -> int:
 class Live:
     """A ``polystory serve`` subprocess over the store ``db``, and an HTTP client for it.
 
-    ``args`` are further command-line arguments, ``env`` further environment variables.
+    ``args`` are further command-line arguments, ``env`` further environment variables;
+    the server's stderr goes to ``log`` (by default beside an SQLite file; a PostgreSQL
+    store needs one given).
     """
 
     def __init__(self, db: str, args: tuple[str, ...] = (), env: dict[str, str] | None = None,
@@ -50,6 +54,8 @@ class Live:
             pytest.importorskip(name, reason=f"{name} is needed for the serve tests (the test extra)")
         import httpx
 
+        if log is None and is_postgres_url(db):
+            raise ValueError("Live over a PostgreSQL store needs a log path")
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
         self.log = log or Path(db).with_suffix(".log")
@@ -99,9 +105,9 @@ class Live:
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory):
-    """An empty store behind a live server."""
-    srv = Live(str(tmp_path_factory.mktemp("serve") / "serve.db"))
+def live(module_store_url, tmp_path_factory):
+    """An empty store behind a live server: an SQLite file, then a PostgreSQL database."""
+    srv = Live(module_store_url, log=tmp_path_factory.mktemp("serve") / "serve.log")
     yield srv
     srv.close()
 

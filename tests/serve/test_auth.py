@@ -1,4 +1,5 @@
-"""Writes need a token when the server has one, and always off loopback; reads stay open."""
+"""Writes need a token when the server has one, and always off loopback; reads stay open.
+The servers run on both stores (``store_url``)."""
 from __future__ import annotations
 
 import re
@@ -18,8 +19,9 @@ def _articles(live: Live) -> int:
     return live.get("/health")["articles"]
 
 
-def test_a_write_token_guards_posts_and_leaves_reads_open(tmp_path):
-    live = Live(str(tmp_path / "auth.db"), env={**FAST, "POLYSTORY_TOKEN": "s3cret-token"})
+def test_a_write_token_guards_posts_and_leaves_reads_open(store_url, tmp_path):
+    live = Live(store_url, env={**FAST, "POLYSTORY_TOKEN": "s3cret-token"},
+                log=tmp_path / "auth.log")
     try:
         record = seed_records()[0]
         for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "s3cret-token"},
@@ -38,8 +40,8 @@ def test_a_write_token_guards_posts_and_leaves_reads_open(tmp_path):
         live.close()
 
 
-def test_serving_beyond_loopback_makes_and_prints_a_token(tmp_path):
-    live = Live(str(tmp_path / "open.db"), env=FAST, host="0.0.0.0")
+def test_serving_beyond_loopback_makes_and_prints_a_token(store_url, tmp_path):
+    live = Live(store_url, env=FAST, host="0.0.0.0", log=tmp_path / "open.log")
     try:
         said = live.stderr()
         token = re.search(r"Authorization: Bearer (\S+)'", said).group(1)
@@ -56,6 +58,7 @@ def test_the_library_refuses_to_serve_beyond_loopback_without_a_token():
     pytest.importorskip("uvicorn")
     from polystory.serve import BackgroundServer
 
+    # the refusal happens before any request reaches the store: an in-memory one
     with Pipeline(db=":memory:") as p:
         with pytest.raises(ConfigError, match="needs a write token"):
             BackgroundServer(p, host="0.0.0.0")

@@ -1,5 +1,5 @@
 """``polystory serve`` as a user runs it: it says where it serves, stops on Ctrl-C, and
-reports a taken port in one line."""
+reports a taken port in one line; on both stores (``store_url``)."""
 from __future__ import annotations
 
 import socket
@@ -11,9 +11,9 @@ from polystory.cli import main
 from .conftest import Live, seed_records
 
 
-def test_serve_command_serves_the_store_and_stops_on_ctrl_c(tmp_path):
-    db = str(tmp_path / "cli.db")
-    srv = Live(db)
+def test_serve_command_serves_the_store_and_stops_on_ctrl_c(store_url, tmp_path):
+    db = store_url
+    srv = Live(db, log=tmp_path / "serve.log")
     try:
         health = srv.get("/health")
         assert health["ok"] is True and health["store"] == db and health["events"] == 0
@@ -24,12 +24,12 @@ def test_serve_command_serves_the_store_and_stops_on_ctrl_c(tmp_path):
     assert status in (0, 130), srv.stderr()
 
 
-def test_serve_command_reports_a_taken_port_in_one_line(tmp_path):
+def test_serve_command_reports_a_taken_port_in_one_line(store_url):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         s.listen()
         port = s.getsockname()[1]
-        res = CliRunner().invoke(main, ["serve", "--db", str(tmp_path / "x.db"), "--port", str(port)])
+        res = CliRunner().invoke(main, ["serve", "--db", store_url, "--port", str(port)])
     assert res.exit_code == 1
     assert f"cannot listen on 127.0.0.1:{port}" in res.output and "Traceback" not in res.output
 
