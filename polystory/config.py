@@ -43,6 +43,9 @@ class Settings:
                                       "joins an event; 0 uses the threshold calibrated with the "
                                       "shipped combiner.")
     candidates: int = _f(20, "Nearest events retrieved from the vector index per article.")
+    max_active: int = _f(100_000, "Articles kept in memory for clustering: beyond it the events "
+                                  "that grew least recently leave memory (the store keeps "
+                                  "them), so memory stays bounded on an endless stream.")
     language_prior: float = _f(8.0, "Pseudo-count of the global mean in each language's "
                                      "mean vector (language-bias correction).")
     # --- stories
@@ -116,6 +119,6 @@ def _validate(s: Settings) -> None:
         v = getattr(s, name)
         if not 0 <= v <= 1:
             raise ConfigError(f"{name} must be in [0, 1]; got {v}")
-    for name in ("candidates", "embed_chars", "max_text_chars"):
+    for name in ("candidates", "embed_chars", "max_text_chars", "max_active"):
         if getattr(s, name) < 1:
             raise ConfigError(f"{name} must be >= 1; got {getattr(s, name)}")

@@ -114,6 +114,7 @@ class Pipeline:
         self.clusterer = OnlineEventClusterer(threshold=self.settings.event_threshold
                                               or self.scorer.threshold("event"),
                                               candidates=self.settings.candidates,
+                                              max_active=self.settings.max_active,
                                               scorer=self.scorer)
         self.linker = StoryLinker(threshold=self.settings.story_threshold
                                   or self.scorer.threshold("story"), scorer=self.scorer)
@@ -126,6 +127,7 @@ class Pipeline:
                        for r in doc.recalls]
             rv = np.stack(recalls) if recalls and all(v is not None for v in recalls) else None
             self.clusterer.restore_one(Item(doc, vec, rv), event_id)
+            self.clusterer.retire()
             n += 1
         for event_id, story_id in self.store.story_links().items():
             if event_id in self.clusterer.events_:
@@ -184,17 +186,17 @@ class Pipeline:
     def _repair(self, results: list[Outcome]) -> list[Outcome]:
         """Repair events, then stories, around what this batch changed; persist the moves."""
         events = self.clusterer.events_
-        dated_before = dict(self.clusterer.inferred_dates_)
-        moved = self.clusterer.repair()
-        dates = {aid: d for aid, (d, _, _) in self.clusterer.inferred_dates_.items()
-                 if dated_before.get(aid, (None,))[0] != d}
-        gone = self.linker.forget_missing(events)
+        repair = self.clusterer.repair()
+        moved = repair.moved
+        self.linker.forget(repair.emptied)
         relinked: dict[str, str] = {}
         for eid in sorted(set(moved.values())):
             relinked.update(self.linker.learn_event(eid, events[eid], events))
         relinked.update(self.linker.relink(events))
-        if moved or relinked or gone or dates:
-            self.store.update_events(moved, relinked, gone, dates)
+        if moved or relinked or repair.emptied or repair.dated:
+            self.store.update_events(moved, relinked, list(repair.emptied), repair.dated)
+        # bounded memory: the events that grew least recently leave memory (not the store)
+        self.linker.forget(self.clusterer.retire())
         if moved or relinked:
             story = self.linker.story_of_
             results = [dataclasses.replace(o, event_id=moved.get(o.article_id, o.event_id))

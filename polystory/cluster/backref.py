@@ -19,7 +19,6 @@ The best such sentence dates the undated article, at the precision the sentence 
 """
 from __future__ import annotations
 
-import datetime as dt
 from typing import Callable, Sequence
 
 import numpy as np
@@ -69,7 +68,9 @@ class RecallIndex:
     ``match(undated)`` finds, for each undated item, the best sentence that dates it among
     all sentences or only among the rows given.  A stream therefore compares each new
     undated report with the sentences once, and each new sentence with the undated reports
-    once, instead of all with all after every batch.
+    once, instead of all with all after every batch.  Replaced sentences leave dead rows;
+    ``compact`` drops them once they outnumber the live ones, so the index holds about what
+    the events in memory hold.
     """
 
     def __init__(self) -> None:
@@ -109,6 +110,22 @@ class RecallIndex:
         if rows:
             self._rows[event_id] = rows
         return rows
+
+    def compact(self) -> None:
+        """Drop the rows of replaced sentences when they outnumber the live ones (row
+        numbers change: call it before ``refresh``, not between ``refresh`` and ``match``)."""
+        live = [r for r in range(self._n) if self._alive[r]]
+        if self._n - len(live) <= len(live):
+            return
+        new_row = {r: i for i, r in enumerate(live)}
+        self._vecs = self._vecs[live].copy() if live else np.zeros((0, 0), dtype=np.float32)
+        self._n = len(live)
+        self._alive = [True] * self._n
+        self._dates = [self._dates[r] for r in live]
+        self._weekday = [self._weekday[r] for r in live]
+        self._source = [self._source[r] for r in live]
+        self._own = [self._own[r] for r in live]
+        self._rows = {e: [new_row[r] for r in rows] for e, rows in self._rows.items()}
 
     def _append(self, vec: np.ndarray, date: PartialDate, source: str,
                 own: tuple[str, float, float]) -> int:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from .similarity import Item
 
-__all__ = ["Clusterer", "Assignment"]
+__all__ = ["Clusterer", "Assignment", "Repair"]
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,16 @@ class Assignment:
     score: float
     evidence: dict = field(default_factory=dict)
     candidates: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Repair:
+    """What one ``repair`` call changed: the articles that moved (to their new event), the
+    events it emptied, and the articles it dated from other reports' back-references."""
+
+    moved: dict[str, str] = field(default_factory=dict)
+    emptied: tuple[str, ...] = ()
+    dated: dict = field(default_factory=dict)   # article id -> PartialDate
 
 
 class Clusterer(ABC):

@@ -19,7 +19,7 @@ from ..errors import ConfigError
 from ..models import PartialDate
 from ..summary import event_date_of
 from .backref import RecallIndex
-from .base import Assignment, Clusterer
+from .base import Assignment, Clusterer, Repair
 from .similarity import Item, PairScorer
 
 __all__ = ["OnlineEventClusterer"]
@@ -47,13 +47,18 @@ class OnlineEventClusterer(Clusterer):
         Members of an event compared with an arriving article (the most recent ones).
     max_repair
         Most articles re-clustered by one ``repair`` call (bounds its cost).
+    max_active
+        Most articles kept in memory (``None``: all).  Beyond it ``retire`` forgets the
+        events that grew least recently, so memory and search stay bounded however long
+        the stream; an article that arrives later for a retired event opens a new event.
     scorer
         The pair similarity; a fresh ``PairScorer`` by default.
 
     Attributes
     ----------
     events_ : dict of event id -> list of member ``Item``
-    assignments_ : dict of article id -> event id
+    events_ : (ordered from the least to the most recently grown)
+    assignments_ : dict of article id -> event id (of the articles in memory)
     inferred_dates_ : dict of article id -> (date, recalling article id, similarity) for
         articles dated by another report's back-reference
 
@@ -73,9 +78,11 @@ class OnlineEventClusterer(Clusterer):
     """
 
     def __init__(self, *, threshold: float = 0.5, candidates: int = 20, max_members: int = 12,
-                 max_repair: int = 300, scorer: PairScorer | None = None) -> None:
+                 max_repair: int = 300, max_active: int | None = None,
+                 scorer: PairScorer | None = None) -> None:
         self.threshold = threshold
         self.max_repair = max_repair
+        self.max_active = max_active
         self.candidates = candidates
         self.max_members = max_members
         self.scorer = scorer
@@ -83,7 +90,10 @@ class OnlineEventClusterer(Clusterer):
         self.assignments_: dict[str, str] = {}
         self._scorer = scorer or PairScorer()
         self._index = None
-        self._keys: list[str] = []     # ANN key -> article id
+        self._keys: dict[int, str] = {}     # ANN key -> article id
+        self._key_of: dict[str, int] = {}   # article id -> ANN key
+        self._next_key = 0
+        self._n_active = 0
         self._validated = False
         self._dates: dict[str, PartialDate | None] = {}
         self._dirty: set[str] = set()
@@ -102,6 +112,8 @@ class OnlineEventClusterer(Clusterer):
             raise ConfigError(f"threshold must be in (0, 1]; got {self.threshold}")
         if self.candidates < 1 or self.max_members < 1:
             raise ConfigError("candidates and max_members must be >= 1")
+        if self.max_active is not None and self.max_active < 1:
+            raise ConfigError(f"max_active must be >= 1 or None; got {self.max_active}")
         self._validated = True
 
     def __getstate__(self) -> dict:
@@ -114,7 +126,7 @@ class OnlineEventClusterer(Clusterer):
         if self._keys:
             vecs = {it.doc.id: it.vec for members in self.events_.values() for it in members}
             index = self._ann(len(next(iter(vecs.values()))))
-            for key, aid in enumerate(self._keys):
+            for key, aid in self._keys.items():
                 index.add(key, vecs[aid].astype(np.float32))
 
     # --- candidate retrieval ----------------------------------------------------
@@ -139,24 +151,35 @@ class OnlineEventClusterer(Clusterer):
     # --- scoring ---------------------------------------------------------------
     def score_event(self, item: Item, event_id: str) -> tuple[float, dict]:
         """Mean "same event" probability of ``item`` against the event's members, and why."""
-        members = self.events_[event_id][-self.max_members:]
-        ci = self._scorer.centered(item)
-        # an undated member stands in the event's date: the other reports date it
-        event_date = self._event_date(event_id)
-        probs, best, best_p = [], None, -1.0
-        for m in members:
-            f = self._scorer.features(item, m, (ci, self._scorer.centered(m)),
-                                      (item.doc.event_date, m.doc.event_date or event_date))
-            p = self._scorer.event_proba(f)
-            probs.append(p)
-            if p > best_p:
-                best, best_p = (m, f), p
-        m, f = best
-        shared = sorted(set(item.doc.entities) & set(m.doc.entities))
-        evidence = {"closest": m.doc.id, "similarity": round(f["cos_centered"], 4),
-                    "probability": round(best_p, 4), "shared_names": shared[:10],
-                    "date_agreement": None if not f["date_known"] else round(f["date_close"], 4)}
-        return float(np.mean(probs)), evidence
+        return self._score_events(item, [event_id])[0]
+
+    def _score_events(self, item: Item, event_ids: list[str]) -> list[tuple[float, dict]]:
+        """``score_event`` for several events, their members scored in one matrix."""
+        if not event_ids:
+            return []
+        members, dates, spans = [], [], []
+        for eid in event_ids:
+            ms = self.events_[eid][-self.max_members:]
+            # an undated member stands in the event's date: the other reports date it
+            event_date = self._event_date(eid)
+            spans.append((len(members), len(members) + len(ms)))
+            members += ms
+            dates += [m.doc.event_date or event_date for m in ms]
+        sc = self._scorer
+        f = sc.feature_matrix([item], members, ([sc.centered(item)], [sc.centered(m) for m in members]),
+                              ([item.doc.event_date], dates))
+        probs = sc.event_proba(f)[0]
+        out = []
+        for lo, hi in spans:
+            k = lo + int(np.argmax(probs[lo:hi]))
+            m = members[k]
+            shared = sorted(set(item.doc.entities) & set(m.doc.entities))
+            evidence = {"closest": m.doc.id, "similarity": round(float(f["cos_centered"][0, k]), 4),
+                        "probability": round(float(probs[k]), 4), "shared_names": shared[:10],
+                        "date_agreement": None if not f["date_known"][0, k]
+                        else round(float(f["date_close"][0, k]), 4)}
+            out.append((float(np.mean(probs[lo:hi])), evidence))
+        return out
 
     def _event_date(self, event_id: str) -> PartialDate | None:
         if event_id not in self._dates:
@@ -168,8 +191,8 @@ class OnlineEventClusterer(Clusterer):
             self._validate()
         best_id, best_score, best_ev = None, 0.0, {}
         candidates = []  # events close enough to matter for repair and story linking
-        for eid in self._candidate_events(item):
-            score, ev = self.score_event(item, eid)
+        eids = self._candidate_events(item)
+        for eid, (score, ev) in zip(eids, self._score_events(item, eids)):
             if score >= self.threshold * NEAR_FRACTION:
                 candidates.append(eid)
             if score > best_score:
@@ -189,7 +212,7 @@ class OnlineEventClusterer(Clusterer):
         return a
 
     # --- repair -------------------------------------------------------------------
-    def repair(self) -> dict[str, str]:
+    def repair(self) -> Repair:
         """Re-cluster the neighbourhood of the events changed since the last repair.
 
         Online decisions are made on thin evidence (an event of one article, an undated
@@ -197,16 +220,19 @@ class OnlineEventClusterer(Clusterer):
         events near them, and re-clusters their articles by average linkage of the same
         probabilities at the same threshold, which can merge and split events.  Event
         ids stay stable: a re-formed event keeps the id most of its articles had.
-        Returns ``{article id: new event id}`` for the articles that moved.
+        Returns what moved (``{article id: new event id}``), the events emptied, and the
+        articles dated by back-reference.
         """
         self._initial: dict[str, str] = {}   # event of each re-clustered article before repair
         moved = self._recluster()
         # events that are still undated may be dated by other reports' back-references;
         # a new date is new evidence, so their neighbourhood is re-clustered once more
-        if self._date_undated():
-            for aid, eid in self._recluster().items():
-                moved[aid] = eid
-        return {aid: eid for aid, eid in moved.items() if eid != self._initial.get(aid)}
+        dated = self._date_undated()
+        if dated:
+            moved.update(self._recluster())
+        moved = {aid: eid for aid, eid in moved.items() if eid != self._initial.get(aid)}
+        emptied = tuple(sorted({self._initial[aid] for aid in moved} - set(self.events_)))
+        return Repair(moved, emptied, dated)
 
     def _recluster(self) -> dict[str, str]:
         if not self._dirty:
@@ -231,12 +257,13 @@ class OnlineEventClusterer(Clusterer):
         labels = self._average_linkage(items)
         return self._reassign(items, labels)
 
-    def _date_undated(self) -> bool:
+    def _date_undated(self) -> dict[str, PartialDate]:
         """Date undated articles from other events' recall sentences (``backref``).
 
         New undated articles are compared with every sentence; the others only with the
         sentences of events that changed since the last call (the rest did not date them).
         """
+        self._recalls.compact()
         rows: list[int] = []
         for eid in sorted(self._recall_stale):
             alive = eid in self.events_
@@ -260,7 +287,7 @@ class OnlineEventClusterer(Clusterer):
             del self._undated[aid]
             self._touch(eid)
             self._dirty.add(eid)
-        return bool(found)
+        return {aid: date for aid, (date, _, _) in found.items()}
 
     def _touch(self, event_id: str) -> None:
         """The event's members or date changed: forget its cached date and recall sentences."""
@@ -273,17 +300,11 @@ class OnlineEventClusterer(Clusterer):
     def _average_linkage(self, items: list[Item]) -> np.ndarray:
         from scipy.cluster.hierarchy import fcluster, linkage
 
-        n = len(items)
-        centered = [self._scorer.centered(it) for it in items]
+        sc = self._scorer
+        centered = [sc.centered(it) for it in items]
         dates = [it.doc.event_date for it in items]
-        dist = np.empty(n * (n - 1) // 2)
-        k = 0
-        for i in range(n):
-            for j in range(i + 1, n):
-                f = self._scorer.features(items[i], items[j], (centered[i], centered[j]),
-                                          (dates[i], dates[j]))
-                dist[k] = 1.0 - self._scorer.event_proba(f)
-                k += 1
+        proba = sc.event_proba(sc.feature_matrix(items, items, (centered, centered), (dates, dates)))
+        dist = 1.0 - proba[np.triu_indices(len(items), 1)]   # condensed, as scipy takes it
         return fcluster(linkage(dist, method="average"), 1.0 - self.threshold, criterion="distance")
 
     def _reassign(self, items: list[Item], labels: np.ndarray) -> dict[str, str]:
@@ -311,6 +332,7 @@ class OnlineEventClusterer(Clusterer):
                 if not self.events_[old]:
                     del self.events_[old]
                 self.events_.setdefault(eid, []).append(by_id[aid])
+                self.events_.move_to_end(eid)
                 self.assignments_[aid] = eid
                 self._touch(old)
                 self._touch(eid)
@@ -321,11 +343,42 @@ class OnlineEventClusterer(Clusterer):
         """Put ``item`` into ``event_id`` without scoring (replaying a stored stream)."""
         self._scorer.learn_one(item)
         self.events_.setdefault(event_id, []).append(item)
+        self.events_.move_to_end(event_id)
         self._touch(event_id)
         if item.doc.event_date is None:
             self._undated[item.doc.id] = (self._scorer.centered(item).astype(np.float32),
                                           item.doc.weekday)
             self._undated_new.add(item.doc.id)
         self.assignments_[item.doc.id] = event_id
-        self._ann(item.vec.shape[0]).add(len(self._keys), item.vec.astype(np.float32))
-        self._keys.append(item.doc.id)
+        self._ann(item.vec.shape[0]).add(self._next_key, item.vec.astype(np.float32))
+        self._keys[self._next_key] = item.doc.id
+        self._key_of[item.doc.id] = self._next_key
+        self._next_key += 1
+        self._n_active += 1
+
+    # --- bounded memory -------------------------------------------------------------
+    def retire(self) -> list[str]:
+        """Forget the events that grew least recently while more than ``max_active``
+        articles are in memory; returns their ids (the store keeps them)."""
+        gone: list[str] = []
+        if self.max_active is None:
+            return gone
+        while self._n_active > self.max_active and len(self.events_) > 1:
+            eid, members = self.events_.popitem(last=False)
+            for m in members:
+                aid = m.doc.id
+                key = self._key_of.pop(aid)
+                self._index.remove(key)
+                del self._keys[key]
+                del self.assignments_[aid]
+                self._undated.pop(aid, None)
+                self._undated_new.discard(aid)
+                self.inferred_dates_.pop(aid, None)
+            self._n_active -= len(members)
+            self._recalls.refresh(eid, None, None, self._scorer)
+            for state in (self._dates, self._near):
+                state.pop(eid, None)
+            for state in (self._dirty, self._recall_stale):
+                state.discard(eid)
+            gone.append(eid)
+        return gone

@@ -27,6 +27,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 from importlib import resources
+from typing import Sequence
 
 import numpy as np
 
@@ -59,6 +60,18 @@ class Item:
     doc: Document
     vec: np.ndarray
     recall_vecs: np.ndarray | None = None
+
+
+def _like(p: np.ndarray) -> float | np.ndarray:
+    """A probability for scalar features, a matrix for matrices."""
+    return float(p) if np.ndim(p) == 0 else p
+
+
+def _day_bounds(dates: Sequence[PartialDate | None]) -> tuple[np.ndarray, np.ndarray]:
+    """First and last day (ordinals) of each date's interval; NaN where there is no date."""
+    lo = np.array([np.nan if d is None else d.first_day().toordinal() for d in dates], dtype=np.float64)
+    hi = np.array([np.nan if d is None else d.last_day().toordinal() for d in dates], dtype=np.float64)
+    return lo, hi
 
 
 def load_combiner() -> dict:
@@ -105,6 +118,7 @@ class PairScorer:
         self._priors = _load_language_means()
         self._combiner = combiner or load_combiner()
         self._mean_cache: dict[str, np.ndarray] = {}
+        self._norms: dict[tuple, float] = {}   # name-set norms under the current statistics
 
     # --- learning -------------------------------------------------------------
     def learn_one(self, item: Item) -> None:
@@ -118,6 +132,7 @@ class PairScorer:
         self.number_df_.update(set(item.doc.numbers))
         self._mean_cache.pop(lang, None)
         self._mean_cache.pop("", None)
+        self._norms.clear()
 
     # --- language-bias correction ----------------------------------------------
     def _global_mean(self) -> np.ndarray | None:
@@ -155,58 +170,112 @@ class PairScorer:
         # nothing about *which* happening an article reports
         return math.log((self.n_docs_ + 1) / (df.get(key, 0) + 1))
 
-    def _weighted_cosine(self, a: tuple[str, ...], b: tuple[str, ...], df: Counter) -> float:
-        if not a or not b:
-            return 0.0
-        sa, sb = set(a), set(b)
-        dot = sum(self._idf(df, k) ** 2 for k in sa & sb)
-        if dot == 0:
-            return 0.0
-        na = math.sqrt(sum(self._idf(df, k) ** 2 for k in sa))
-        nb = math.sqrt(sum(self._idf(df, k) ** 2 for k in sb))
-        return dot / (na * nb)
+    def _name_cosines(self, a: Sequence[tuple[str, ...]], b: Sequence[tuple[str, ...]],
+                      df: Counter) -> np.ndarray:
+        """IDF-weighted cosine of every pair of name sets (rows of ``a`` x rows of ``b``).
 
-    def features(self, a: Item, b: Item, centered: tuple[np.ndarray, np.ndarray] | None = None,
-                 dates: tuple[PartialDate | None, PartialDate | None] | None = None) -> dict[str, float]:
-        """Feature values of a pair; ``centered`` and ``dates`` override what would be
-        computed from the items (cached vectors; an event's date for an undated member)."""
-        ca, cb = centered or (self.centered(a), self.centered(b))
-        same = float(a.doc.language == b.doc.language)
-        cos_c = float(ca @ cb)
+        Only the names that occur on both sides need columns; each set's norm needs all
+        its names, and is cached until the statistics change (the next ``learn_one``)."""
+        idf: dict[str, float] = {}
+
+        def norm(names: tuple[str, ...]) -> float:
+            key = (id(df), names)
+            if key not in self._norms:
+                total = 0.0
+                for k in set(names):
+                    if k not in idf:
+                        idf[k] = self._idf(df, k)
+                    total += idf[k] ** 2
+                self._norms[key] = math.sqrt(total)
+            return self._norms[key]
+
+        out = np.zeros((len(a), len(b)))
+        shared = {k for names in a for k in names}.intersection(k for names in b for k in names)
+        if not shared:
+            return out
+        col = {k: j for j, k in enumerate(shared)}
+        w = np.array([idf[k] if k in idf else self._idf(df, k) for k in shared])
+
+        def weights(rows: Sequence[tuple[str, ...]]) -> np.ndarray:
+            m = np.zeros((len(rows), len(col)))
+            for i, names in enumerate(rows):
+                cols = [col[k] for k in names if k in col]
+                m[i, cols] = w[cols]
+            return m
+
+        dot = weights(a) @ weights(b).T
+        hit = dot > 0      # no shared weight, no similarity (also when names weigh 0 in all)
+        if hit.any():
+            na = np.array([norm(names) for names in a])
+            nb = np.array([norm(names) for names in b])
+            out[hit] = dot[hit] / np.outer(na, nb)[hit]
+        return out
+
+    def feature_matrix(self, a: Sequence[Item], b: Sequence[Item],
+                       centered: tuple[Sequence[np.ndarray], Sequence[np.ndarray]] | None = None,
+                       dates: tuple[Sequence[PartialDate | None], Sequence[PartialDate | None]] | None = None,
+                       ) -> dict[str, np.ndarray]:
+        """Feature values of every pair ``(a[i], b[j])``, one ``len(a) x len(b)`` matrix per
+        feature.  ``centered`` and ``dates`` override what would be computed from the items
+        (cached vectors; an event's date for an undated member)."""
+        ca, cb = centered or ([self.centered(x) for x in a], [self.centered(y) for y in b])
+        ca, cb = np.asarray(ca, dtype=np.float64), np.asarray(cb, dtype=np.float64)
+        va = np.asarray([x.vec for x in a], dtype=np.float64)
+        vb = np.asarray([y.vec for y in b], dtype=np.float64)
+        langs: dict[str, int] = {}
+        la = np.array([langs.setdefault(x.doc.language, len(langs)) for x in a])
+        lb = np.array([langs.setdefault(y.doc.language, len(langs)) for y in b])
+        same = (la[:, None] == lb[None, :]).astype(np.float64)
+        cos_c = ca @ cb.T
         f = {
-            "cos_raw": float(a.vec @ b.vec),
+            "cos_raw": va @ vb.T,
             "cos_centered": cos_c,
             "cross_cos": cos_c * (1.0 - same),
             "same_lang": same,
-            "entities": self._weighted_cosine(a.doc.entities, b.doc.entities, self.entity_df_),
-            "numbers": self._weighted_cosine(a.doc.numbers, b.doc.numbers, self.number_df_),
-            "date_known": 0.0, "date_close": 0.0, "date_far": 0.0,
+            "entities": self._name_cosines([x.doc.entities for x in a], [y.doc.entities for y in b],
+                                           self.entity_df_),
+            "numbers": self._name_cosines([x.doc.numbers for x in a], [y.doc.numbers for y in b],
+                                          self.number_df_),
         }
         # without dates the text must carry the decision alone: its own weights
-        da, db = dates or (a.doc.event_date, b.doc.event_date)
-        if da is not None and db is not None:
-            days = da.distance_days(db)
-            f["date_known"] = 1.0
-            f["date_close"] = math.exp(-days / DATE_SCALE_DAYS)
-            f["date_far"] = min(1.0, math.log1p(days) / math.log1p(DATE_FAR_DAYS))
-        wa, wb = a.doc.weekday, b.doc.weekday
-        f["weekday"] = 0.0 if wa is None or wb is None else 1.0 if wa == wb else -1.0
+        da, db = dates or ([x.doc.event_date for x in a], [y.doc.event_date for y in b])
+        a0, a1 = _day_bounds(da)
+        b0, b1 = _day_bounds(db)
+        known = ~np.isnan(a0)[:, None] & ~np.isnan(b0)[None, :]
+        with np.errstate(invalid="ignore"):
+            days = np.maximum(0.0, np.maximum(b0[None, :] - a1[:, None], a0[:, None] - b1[None, :]))
+        days = np.where(known, days, 0.0)
+        f["date_known"] = known.astype(np.float64)
+        f["date_close"] = np.where(known, np.exp(-days / DATE_SCALE_DAYS), 0.0)
+        f["date_far"] = np.where(known, np.minimum(1.0, np.log1p(days) / math.log1p(DATE_FAR_DAYS)), 0.0)
+        wa = np.array([-1 if x.doc.weekday is None else x.doc.weekday for x in a])
+        wb = np.array([-1 if y.doc.weekday is None else y.doc.weekday for y in b])
+        both = (wa >= 0)[:, None] & (wb >= 0)[None, :]
+        f["weekday"] = np.where(both, np.where(wa[:, None] == wb[None, :], 1.0, -1.0), 0.0)
         undated = 1.0 - f["date_known"]
         f["undated_cos"] = cos_c * undated
         f["undated_entities"] = f["entities"] * undated
         return f
 
-    def _proba(self, model: str, feats: dict[str, float]) -> float:
+    def features(self, a: Item, b: Item, centered: tuple[np.ndarray, np.ndarray] | None = None,
+                 dates: tuple[PartialDate | None, PartialDate | None] | None = None) -> dict[str, float]:
+        """Feature values of one pair (``feature_matrix`` of one row and one column)."""
+        m = self.feature_matrix([a], [b], None if centered is None else ([centered[0]], [centered[1]]),
+                                None if dates is None else ([dates[0]], [dates[1]]))
+        return {name: float(v[0, 0]) for name, v in m.items()}
+
+    def _proba(self, model: str, feats: dict) -> np.ndarray:
         spec = self._combiner[model]
-        z = spec["bias"] + sum(w * feats[name] for name, w in spec["weights"].items())
-        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+        z = spec["bias"] + sum(w * np.asarray(feats[name]) for name, w in spec["weights"].items())
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -30.0, 30.0)))
 
     def threshold(self, model: str) -> float:
         """The decision threshold calibrated with the combiner (``"event"`` or ``"story"``)."""
         return float(self._combiner[model].get("threshold", 0.5))
 
-    def event_proba(self, feats: dict[str, float]) -> float:
-        """Probability that two articles report the same happening.
+    def event_proba(self, feats: dict) -> float | np.ndarray:
+        """Probability that two articles report the same happening (a matrix of them for
+        the matrices of ``feature_matrix``).
 
         One happening has one date: when both articles' event dates are known and lie
         more than ``DATE_CONFLICT_DAYS`` apart (at their precision), the combiner's
@@ -214,10 +283,9 @@ class PairScorer:
         (successive launches of one rocket read nearly the same).
         """
         p = self._proba("event", feats)
-        if feats["date_known"] and feats["date_far"] > _CONFLICT_FAR:
-            p *= DATE_CONFLICT_FACTOR
-        return p
+        conflict = (np.asarray(feats["date_known"]) > 0) & (np.asarray(feats["date_far"]) > _CONFLICT_FAR)
+        return _like(np.where(conflict, p * DATE_CONFLICT_FACTOR, p))
 
-    def story_proba(self, feats: dict[str, float]) -> float:
+    def story_proba(self, feats: dict) -> float | np.ndarray:
         """Probability that two articles belong to one story (same or continuing events)."""
-        return self._proba("story", feats)
+        return _like(self._proba("story", feats))

@@ -13,7 +13,6 @@ a re-formed story keeps the id that most of its events had.
 from __future__ import annotations
 
 import hashlib
-import itertools
 from collections import Counter, defaultdict
 
 import numpy as np
@@ -30,8 +29,6 @@ NAMES_PER_ARTICLE = 12
 #: Events an event is compared with: those sharing the most names (then the most recent),
 #: besides the clusterer's nearest events.
 MAX_CANDIDATES = 40
-#: Cached event-pair scores kept before the cache is emptied (bounds memory).
-MAX_CACHED_SCORES = 200_000
 
 
 class StoryLinker:
@@ -68,23 +65,22 @@ class StoryLinker:
         self._near: dict[str, set[str]] = defaultdict(set)
         self._dirty: set[str] = set()
         self._order: dict[str, int] = {}
-        self._cache: dict[tuple, float] = {}
 
-    def story_score(self, a: list[Item], b: list[Item]) -> float:
-        """Mean "same story" probability over member pairs of two events."""
-        sc = self._scorer
-        probs = [sc.story_proba(sc.features(x, y))
-                 for x, y in itertools.product(a[-self.max_members:], b[-self.max_members:])]
-        return float(np.mean(probs)) if probs else 0.0
+    def _event_scores(self, rows: list[list[Item]], cols: list[list[Item]]) -> np.ndarray:
+        """Mean "same story" probability over member pairs of each (row event, column
+        event), the most recent ``max_members`` of each; all pairs scored in one matrix."""
+        def flat(events: list[list[Item]]) -> tuple[list[Item], np.ndarray]:
+            items = [m for ms in events for m in ms[-self.max_members:]]
+            owner = np.repeat(np.arange(len(events)), [min(len(ms), self.max_members) for ms in events])
+            return items, owner
 
-    def _score(self, e1: str, e2: str, events: dict[str, list[Item]]) -> float:
-        a, b = sorted((e1, e2))
-        key = (a, b, len(events[a]), len(events[b]))
-        if key not in self._cache:
-            if len(self._cache) >= MAX_CACHED_SCORES:
-                self._cache.clear()
-            self._cache[key] = self.story_score(events[a], events[b])
-        return self._cache[key]
+        ra, oa = flat(rows)
+        ca, ob = flat(cols)
+        p = self._scorer.story_proba(self._scorer.feature_matrix(ra, ca))
+        # block means: sum each event's rows and columns, divide by the block sizes
+        sums = np.zeros((len(rows), len(cols)))
+        np.add.at(sums, (oa[:, None], ob[None, :]), p)
+        return sums / np.outer(np.bincount(oa, minlength=len(rows)), np.bincount(ob, minlength=len(cols)))
 
     # --- online ------------------------------------------------------------------------
     def learn_event(self, event_id: str, members: list[Item], events: dict[str, list[Item]],
@@ -101,8 +97,11 @@ class StoryLinker:
         if event_id in self.story_of_:
             return {}
         scores: dict[str, list[float]] = defaultdict(list)
-        for other in self._candidates(event_id):
-            scores[self.story_of_[other]].append(self._score(event_id, other, events))
+        others = self._candidates(event_id)
+        if others:
+            row = self._event_scores([members], [events[e] for e in others])[0]
+            for other, score in zip(others, row):
+                scores[self.story_of_[other]].append(float(score))
         best, best_mean = None, self.threshold
         for sid in sorted(scores, key=lambda k: self._order[k]):
             mean = sum(scores[sid]) / len(self.stories_[sid])
@@ -175,6 +174,7 @@ class StoryLinker:
 
         pos = {e: i for i, e in enumerate(ids)}
         n = len(ids)
+        scores = self._event_scores([events[e] for e in ids], [events[e] for e in ids])
         dist = np.ones(n * (n - 1) // 2)
         for e in ids:
             i = pos[e]
@@ -182,7 +182,7 @@ class StoryLinker:
                 j = pos.get(other)
                 if j is not None and i < j:
                     # index of (i, j) in scipy's condensed matrix
-                    dist[n * i - i * (i + 1) // 2 + (j - i - 1)] = 1.0 - self._score(e, other, events)
+                    dist[n * i - i * (i + 1) // 2 + (j - i - 1)] = 1.0 - scores[i, j]
         labels = fcluster(linkage(dist, method="average"), 1.0 - self.threshold, criterion="distance")
         clusters: dict[int, list[str]] = defaultdict(list)
         for e, lab in zip(ids, labels):
@@ -213,22 +213,22 @@ class StoryLinker:
             self._order.setdefault(sid, len(self._order))
         return changed
 
-    def forget_missing(self, events: dict[str, list[Item]]) -> list[str]:
-        """Drop events that no longer exist (emptied by event repair); returns their ids."""
-        gone = [e for e in self.story_of_ if e not in events]
-        for e in gone:
-            sid = self.story_of_.pop(e)
-            self.stories_[sid].remove(e)
-            if not self.stories_[sid]:
-                del self.stories_[sid]
+    def forget(self, event_ids) -> None:
+        """Forget events: emptied by event repair, or retired from memory by the clusterer.
+        (Other events' neighbour sets may still name them: candidates are filtered.)"""
+        for e in event_ids:
+            sid = self.story_of_.pop(e, None)
+            if sid is not None:
+                self.stories_[sid].remove(e)
+                if not self.stories_[sid]:
+                    del self.stories_[sid]
             for name in self._names_of.pop(e, ()):
-                self._by_name[name].pop(e, None)
+                recent = self._by_name[name]
+                recent.pop(e, None)
+                if not recent:
+                    del self._by_name[name]
             self._near.pop(e, None)
             self._dirty.discard(e)
-        if gone:
-            for near in self._near.values():
-                near.difference_update(gone)
-        return gone
 
     def restore_event(self, event_id: str, story_id: str, members: list[Item]) -> None:
         """Put a stored event back into its stored story (no scoring)."""

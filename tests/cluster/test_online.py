@@ -44,12 +44,12 @@ def test_pickle_round_trip(seeds_pipeline):
 
 def test_empty_and_single_streams():
     c = OnlineEventClusterer()
-    assert c.repair() == {}
+    assert c.repair().moved == {}
     v = np.zeros(384, dtype=np.float32)
     v[0] = 1
     doc = Document(id="only", title="", text="x", language="en")
     a = c.learn_one(Item(doc, v))
-    assert a.new and c.repair() == {} and c.assignments_ == {"only": a.event_id}
+    assert a.new and c.repair().moved == {} and c.assignments_ == {"only": a.event_id}
     assert c.learn_one(Item(doc, v)).evidence == {"duplicate": True}
 
 
@@ -89,12 +89,75 @@ def test_back_reference_dating_is_incremental_and_order_free():
     undated = Item(Document(id="y", title="", text="...", language="en"), _vec(0, 1, 0.25))
     for order in ([undated, recalling], [recalling, undated]):
         c = OnlineEventClusterer(threshold=0.99, scorer=scorer)
+        dated = {}
         for it in order:
             c.learn_one(it)
-            c.repair()
+            dated.update(c.repair().dated)
+        assert dated == {"y": PartialDate(2022, 1)}
         assert c.inferred_dates_["y"][:2] == (PartialDate(2022, 1), "x")
         assert not c._undated
         other = Item(Document(id="z", title="", text="...", language="en",
                               event_date=PartialDate(2023, 5, 1)), _vec(0, 0, 1))
         c.learn_one(other)
-        assert c.repair() == {} and set(c.inferred_dates_) == {"y"}
+        assert c.repair().moved == {} and set(c.inferred_dates_) == {"y"}
+
+
+def _happening(k: int, copy: int) -> Item:
+    """Report ``copy`` of happening ``k``: its own direction, its own day."""
+    v = np.zeros(384, dtype=np.float32)
+    v[k] = 1.0
+    v[383] = 0.05 * copy
+    doc = Document(id=f"h{k}-{copy}", title="", text="...", language="en",
+                   event_date=PartialDate(2023, 1 + k // 28, 1 + k % 28))
+    return Item(doc, v / np.linalg.norm(v))
+
+
+def test_retire_keeps_memory_bounded_and_forgets_the_oldest_events():
+    c = OnlineEventClusterer(max_active=10)
+    retired: list[str] = []
+    for k in range(30):
+        for copy in range(2):
+            c.learn_one(_happening(k, copy))
+        c.repair()
+        retired += c.retire()
+        # what is in memory is consistent: members, assignments and the ANN index agree
+        held = {it.doc.id for members in c.events_.values() for it in members}
+        assert held == set(c.assignments_) and len(held) <= 10
+        assert len(c._index) == len(held) == len(c._keys)
+    assert len(retired) == 25 and len(c.events_) == 5
+    # the oldest events left first, the most recent ones stay
+    assert [c.events_[e][0].doc.id for e in c.events_] == [f"h{k}-0" for k in range(25, 30)]
+    # a late report of a retired happening opens a new event; one of a held happening joins
+    assert c.learn_one(_happening(0, 2)).new
+    assert not c.learn_one(_happening(29, 2)).new
+
+
+def test_an_event_that_grows_stays_in_memory():
+    c = OnlineEventClusterer(max_active=12)
+    for k in range(1, 9):
+        c.learn_one(_happening(k, 0))
+        c.learn_one(_happening(0, k))      # happening 0 keeps being reported: 8 reports
+        c.repair()
+        c.retire()
+    # happening 0 began first but grew last: it stays, with the most recent others
+    assert sorted(c.assignments_) == sorted([f"h0-{k}" for k in range(1, 9)] + ["h5-0", "h6-0", "h7-0", "h8-0"])
+
+
+def test_recall_index_drops_replaced_sentences():
+    """Refreshing an event replaces its sentences; the index does not keep the old rows
+    forever, and still finds what the live sentences date."""
+    from polystory.cluster.backref import RecallIndex
+
+    scorer = PairScorer()
+    recalling = Item(Document(id="x", title="", text="...", language="en",
+                              event_date=PartialDate(2023, 3, 2),
+                              recalls=(Recall("They last met in Geneva in January 2022.", 1, 2022),)),
+                     _vec(1, 0, 0.2), np.stack([_vec(0, 1, 0.2)]))
+    undated = _vec(0, 1, 0.25)
+    index = RecallIndex()
+    for _ in range(100):
+        index.compact()
+        index.refresh("A", [recalling], PartialDate(2023, 3, 2), scorer)
+    assert index._n <= 2
+    found = index.match(["y"], [None], np.stack([scorer.centered(Item(recalling.doc, undated))]))
+    assert found["y"][:2] == (PartialDate(2022, 1), "x")
