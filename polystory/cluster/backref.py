@@ -19,7 +19,7 @@ The best such sentence dates the undated article, at the precision the sentence 
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Callable, Hashable, Sequence
 
 import numpy as np
 
@@ -27,7 +27,8 @@ from ..enrich.dates import RECENT_DAYS
 from ..models import PartialDate
 from .similarity import Item, PairScorer
 
-__all__ = ["RecallIndex", "infer_dates", "resolve_recall", "MIN_RECALL_SIMILARITY", "RECALL_MARGIN"]
+__all__ = ["RecallIndex", "VectorTable", "infer_dates", "resolve_recall", "MIN_RECALL_SIMILARITY",
+           "RECALL_MARGIN"]
 
 #: Least language-corrected cosine between a recall sentence and the article it dates, and
 #: how much closer the sentence must be to that article than to any report of its own
@@ -61,6 +62,54 @@ def resolve_recall(month: int, year: int | None, day: int | None,
     return date
 
 
+class VectorTable:
+    """Vectors by key in one growable matrix (freed rows are reused), so a subset is one
+    fancy-indexing copy instead of a stack of many small arrays.
+
+    >>> t = VectorTable()
+    >>> t.add("a", np.ones(2, dtype=np.float32)); t.add("b", np.zeros(2, dtype=np.float32))
+    >>> t.discard("a"); t.add("c", np.full(2, 2, dtype=np.float32))
+    >>> list(t), t.matrix(["c", "b"]).tolist()
+    (['b', 'c'], [[2.0, 2.0], [0.0, 0.0]])
+    """
+
+    def __init__(self) -> None:
+        self._vecs = np.zeros((0, 0), dtype=np.float32)
+        self._row: dict[Hashable, int] = {}
+        self._free: list[int] = []
+
+    def add(self, key: Hashable, vec: np.ndarray) -> None:
+        if key in self._row:
+            self._vecs[self._row[key]] = vec
+            return
+        if not self._free:
+            n = len(self._vecs)
+            grown = np.zeros((max(64, 2 * n), vec.shape[0]), dtype=np.float32)
+            if n:
+                grown[:n] = self._vecs
+            self._vecs = grown
+            self._free = list(range(len(grown) - 1, n - 1, -1))
+        self._row[key] = self._free.pop()
+        self._vecs[self._row[key]] = vec
+
+    def discard(self, key: Hashable) -> None:
+        row = self._row.pop(key, None)
+        if row is not None:
+            self._free.append(row)
+
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._row
+
+    def __iter__(self):
+        return iter(self._row)
+
+    def __len__(self) -> int:
+        return len(self._row)
+
+    def matrix(self, keys: Sequence[Hashable]) -> np.ndarray:
+        return self._vecs[[self._row[k] for k in keys]]
+
+
 class RecallIndex:
     """The recall sentences that resolve to a date, kept per event and refreshed incrementally.
 
@@ -68,26 +117,24 @@ class RecallIndex:
     ``match(undated)`` finds, for each undated item, the best sentence that dates it among
     all sentences or only among the rows given.  A stream therefore compares each new
     undated report with the sentences once, and each new sentence with the undated reports
-    once, instead of all with all after every batch.  Replaced sentences leave dead rows;
-    ``compact`` drops them once they outnumber the live ones, so the index holds about what
-    the events in memory hold.
+    once, instead of all with all after every batch.  A replaced sentence's row is freed,
+    so the index holds what the events in memory hold.
     """
 
     def __init__(self) -> None:
-        self._vecs = np.zeros((0, 0), dtype=np.float32)
-        self._n = 0
-        self._alive: list[bool] = []
-        self._dates: list[PartialDate] = []
-        self._weekday: list[int] = []          # weekday of a day-precision date, else -1
-        self._source: list[str] = []
-        self._own: list[tuple[str, float, float]] = []  # closest own report, its and 2nd cosine
+        self._vecs = VectorTable()
+        # row -> (date, weekday of a day-precision date or -1, recalling article id,
+        #         (closest own report, its cosine, the second cosine))
+        self._meta: dict[int, tuple[PartialDate, int, str, tuple[str, float, float]]] = {}
         self._rows: dict[str, list[int]] = {}
+        self._next_row = 0
 
     def refresh(self, event_id: str, members: list[Item] | None, anchor: PartialDate | None,
                 scorer: PairScorer) -> list[int]:
         """Replace the event's sentences (none if it is gone or undated); the new rows."""
         for row in self._rows.pop(event_id, ()):
-            self._alive[row] = False
+            self._vecs.discard(row)
+            del self._meta[row]
         if not members or anchor is None:
             return []
         own = None
@@ -111,53 +158,29 @@ class RecallIndex:
             self._rows[event_id] = rows
         return rows
 
-    def compact(self) -> None:
-        """Drop the rows of replaced sentences when they outnumber the live ones (row
-        numbers change: call it before ``refresh``, not between ``refresh`` and ``match``)."""
-        live = [r for r in range(self._n) if self._alive[r]]
-        if self._n - len(live) <= len(live):
-            return
-        new_row = {r: i for i, r in enumerate(live)}
-        self._vecs = self._vecs[live].copy() if live else np.zeros((0, 0), dtype=np.float32)
-        self._n = len(live)
-        self._alive = [True] * self._n
-        self._dates = [self._dates[r] for r in live]
-        self._weekday = [self._weekday[r] for r in live]
-        self._source = [self._source[r] for r in live]
-        self._own = [self._own[r] for r in live]
-        self._rows = {e: [new_row[r] for r in rows] for e, rows in self._rows.items()}
-
     def _append(self, vec: np.ndarray, date: PartialDate, source: str,
                 own: tuple[str, float, float]) -> int:
-        if self._n == len(self._vecs):
-            grown = np.zeros((max(64, 2 * self._n), vec.shape[0]), dtype=np.float32)
-            if self._n:
-                grown[:self._n] = self._vecs[:self._n]
-            self._vecs = grown
-        self._vecs[self._n] = vec
-        self._alive.append(True)
-        self._dates.append(date)
-        self._weekday.append(date.first_day().weekday() if date.precision == "day" else -1)
-        self._source.append(source)
-        self._own.append(own)
-        self._n += 1
-        return self._n - 1
+        row, self._next_row = self._next_row, self._next_row + 1
+        self._vecs.add(row, vec)
+        self._meta[row] = (date, date.first_day().weekday() if date.precision == "day" else -1,
+                           source, own)
+        return row
 
     def match(self, ids: Sequence[str], weekdays: Sequence[int | None], Y: np.ndarray,
               rows: list[int] | None = None) -> dict[str, tuple[PartialDate, str, float]]:
         """``{article id: (date, recalling article id, similarity)}`` for the undated
         articles ``ids`` (their weekdays, their language-centred vectors ``Y``) that a
         sentence (of ``rows``, or any) dates."""
-        rows = [r for r in (range(self._n) if rows is None else rows) if self._alive[r]]
+        rows = list(self._meta) if rows is None else [r for r in rows if r in self._meta]
         if not len(ids) or not rows:
             return {}
-        idx = np.asarray(rows)
-        sims = Y @ self._vecs[idx].T                        # (undated, sentences)
-        own_id = np.array([self._own[r][0] for r in rows], dtype=object)
-        own_best = np.array([self._own[r][1] for r in rows])
-        own_second = np.array([self._own[r][2] for r in rows])
-        source = np.array([self._source[r] for r in rows], dtype=object)
-        weekday = np.array([self._weekday[r] for r in rows])
+        sims = Y @ self._vecs.matrix(rows).T                 # (undated, sentences)
+        meta = [self._meta[r] for r in rows]
+        own_id = np.array([m[3][0] for m in meta], dtype=object)
+        own_best = np.array([m[3][1] for m in meta])
+        own_second = np.array([m[3][2] for m in meta])
+        source = np.array([m[2] for m in meta], dtype=object)
+        weekday = np.array([m[1] for m in meta])
         # only articles that clear the loosest bound anywhere need a closer look
         loose = np.maximum(MIN_RECALL_SIMILARITY, own_second + RECALL_MARGIN)
         out: dict[str, tuple[PartialDate, str, float]] = {}
@@ -171,7 +194,7 @@ class RecallIndex:
                 ok &= (weekday < 0) | (weekday == weekdays[i])
             if ok.any():
                 j = int(np.argmax(np.where(ok, sims[i], -np.inf)))
-                out[aid] = (self._dates[rows[j]], self._source[rows[j]], float(sims[i, j]))
+                out[aid] = (meta[j][0], meta[j][2], float(sims[i, j]))
         return out
 
 

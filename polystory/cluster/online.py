@@ -18,7 +18,7 @@ import numpy as np
 from ..errors import ConfigError
 from ..models import PartialDate
 from ..summary import event_date_of
-from .backref import RecallIndex
+from .backref import RecallIndex, VectorTable
 from .base import Assignment, Clusterer, Repair
 from .similarity import Item, PairScorer
 
@@ -104,7 +104,8 @@ class OnlineEventClusterer(Clusterer):
         # an event's members or date change) and the undated articles, new ones apart
         self._recalls = RecallIndex()
         self._recall_stale: set[str] = set()
-        self._undated: dict[str, tuple[np.ndarray, int | None]] = {}  # id -> (centred vector, weekday)
+        self._undated = VectorTable()                   # language-centred vectors
+        self._undated_weekday: dict[str, int | None] = {}
         self._undated_new: set[str] = set()
 
     def _validate(self) -> None:
@@ -263,7 +264,6 @@ class OnlineEventClusterer(Clusterer):
         New undated articles are compared with every sentence; the others only with the
         sentences of events that changed since the last call (the rest did not date them).
         """
-        self._recalls.compact()
         rows: list[int] = []
         for eid in sorted(self._recall_stale):
             alive = eid in self.events_
@@ -276,18 +276,23 @@ class OnlineEventClusterer(Clusterer):
         found = {}
         for ids, only in ((fresh, None), (older, rows)):
             if ids:
-                found.update(self._recalls.match(ids, [self._undated[a][1] for a in ids],
-                                                 np.stack([self._undated[a][0] for a in ids]), only))
+                found.update(self._recalls.match(ids, [self._undated_weekday[a] for a in ids],
+                                                 self._undated.matrix(ids), only))
         for aid, (date, source, sim) in found.items():
             eid = self.assignments_[aid]
             doc = dataclasses.replace(self._item(aid).doc, event_date=date)
             self.events_[eid] = [Item(doc, m.vec, m.recall_vecs) if m.doc.id == aid else m
                                  for m in self.events_[eid]]
             self.inferred_dates_[aid] = (date, source, round(sim, 4))
-            del self._undated[aid]
+            self._forget_undated(aid)
             self._touch(eid)
             self._dirty.add(eid)
         return {aid: date for aid, (date, _, _) in found.items()}
+
+    def _forget_undated(self, article_id: str) -> None:
+        self._undated.discard(article_id)
+        self._undated_weekday.pop(article_id, None)
+        self._undated_new.discard(article_id)
 
     def _touch(self, event_id: str) -> None:
         """The event's members or date changed: forget its cached date and recall sentences."""
@@ -346,8 +351,8 @@ class OnlineEventClusterer(Clusterer):
         self.events_.move_to_end(event_id)
         self._touch(event_id)
         if item.doc.event_date is None:
-            self._undated[item.doc.id] = (self._scorer.centered(item).astype(np.float32),
-                                          item.doc.weekday)
+            self._undated.add(item.doc.id, self._scorer.centered(item))
+            self._undated_weekday[item.doc.id] = item.doc.weekday
             self._undated_new.add(item.doc.id)
         self.assignments_[item.doc.id] = event_id
         self._ann(item.vec.shape[0]).add(self._next_key, item.vec.astype(np.float32))
@@ -371,8 +376,7 @@ class OnlineEventClusterer(Clusterer):
                 self._index.remove(key)
                 del self._keys[key]
                 del self.assignments_[aid]
-                self._undated.pop(aid, None)
-                self._undated_new.discard(aid)
+                self._forget_undated(aid)
                 self.inferred_dates_.pop(aid, None)
             self._n_active -= len(members)
             self._recalls.refresh(eid, None, None, self._scorer)
