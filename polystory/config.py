@@ -43,7 +43,7 @@ class Settings:
                                       "joins an event; 0 uses the threshold calibrated with the "
                                       "shipped combiner.")
     candidates: int = _f(20, "Nearest events retrieved from the vector index per article.")
-    max_active: int = _f(100_000, "Articles kept in memory for clustering: beyond it the events "
+    max_active: int = _f(50_000, "Articles kept in memory for clustering: beyond it the events "
                                   "that grew least recently leave memory (the store keeps "
                                   "them), so memory stays bounded on an endless stream.")
     language_prior: float = _f(8.0, "Pseudo-count of the global mean in each language's "

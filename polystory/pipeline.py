@@ -50,6 +50,12 @@ def future_limit(now: Callable[[], dt.date] | None) -> dt.date | None:
     return today + dt.timedelta(days=FUTURE_DAYS)
 
 
+def _in_memory(doc: Document) -> Document:
+    """The document as the clusterer holds it: all but the text, which only the store keeps
+    (scoring reads the names, numbers, dates and vectors; the text is most of the memory)."""
+    return dataclasses.replace(doc, text="")
+
+
 def prepare(article: Article, settings: Settings, line_stats: LineStats | None = None, *,
             latest: dt.date | None = None) -> Document | None:
     """Clean and enrich one article: the ``Document`` the pipeline embeds and clusters, or
@@ -126,7 +132,7 @@ class Pipeline:
             recalls = [self.store.get_embedding(embedding_key(self.encoder.name, r.sentence))
                        for r in doc.recalls]
             rv = np.stack(recalls) if recalls and all(v is not None for v in recalls) else None
-            self.clusterer.restore_one(Item(doc, vec, rv), event_id)
+            self.clusterer.restore_one(Item(_in_memory(doc), vec, rv), event_id)
             self.clusterer.retire()
             n += 1
         for event_id, story_id in self.store.story_links().items():
@@ -254,7 +260,7 @@ class Pipeline:
             self.store.add_article(art, None, status="rejected", reason=reason, content_hash=h)
             return Outcome(art.id, "rejected", reason=reason)
         (key, vec), *recalls = vectors[doc.id]
-        item = Item(doc, vec, np.stack([v for _, v in recalls]) if recalls else None)
+        item = Item(_in_memory(doc), vec, np.stack([v for _, v in recalls]) if recalls else None)
         a = self.clusterer.learn_one(item)
         members = self.clusterer.events_[a.event_id]
         links = self.linker.learn_event(a.event_id, members, self.clusterer.events_, a.candidates)

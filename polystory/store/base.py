@@ -109,14 +109,23 @@ class SQLStore:
         return self._vector(rows[0][0]) if rows else None
 
     # --- the stream ---------------------------------------------------------------------
+    #: Rows read per query on replay (a long stream is never held in memory whole).
+    REPLAY_PAGE = 1000
+
     def replay(self, encoder_name: str) -> Iterator[tuple[Document, np.ndarray, str]]:
-        rows = self._q(
-            "SELECT d.*, e.vector, m.event_id FROM articles a JOIN documents d ON d.id=a.id "
-            "JOIN memberships m ON m.article_id=a.id "
-            "JOIN doc_embeddings de ON de.id=a.id AND de.model=? "
-            "JOIN embeddings e ON e.key=de.key ORDER BY a.seq", (encoder_name,))
-        for r in rows:
-            yield self._doc(r[:15]), self._vector(r[15]), r[16]
+        last = -1
+        while True:
+            rows = self._q(
+                "SELECT d.*, e.vector, m.event_id, a.seq FROM articles a JOIN documents d ON d.id=a.id "
+                "JOIN memberships m ON m.article_id=a.id "
+                "JOIN doc_embeddings de ON de.id=a.id AND de.model=? "
+                "JOIN embeddings e ON e.key=de.key WHERE a.seq > ? ORDER BY a.seq LIMIT ?",
+                (encoder_name, last, self.REPLAY_PAGE))
+            for r in rows:
+                yield self._doc(r[:15]), self._vector(r[15]), r[16]
+            if len(rows) < self.REPLAY_PAGE:
+                return
+            last = rows[-1][17]
 
     def story_links(self) -> dict[str, str]:
         return dict(self._q("SELECT event_id, story_id FROM event_stories ORDER BY seq"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from polystory import Article, Pipeline
+from polystory.embed import get_encoder
 from polystory.errors import StoreError
 from polystory.store import SCHEMA_VERSION, SQLiteStore, open_store
 
@@ -35,6 +36,18 @@ def test_second_run_continues_the_stream(store_url):
         # the G20 articles were one event in the first run; later ones open new events
         assert len({o.event_id for o in again}) == 3
         assert len(p.store.list_articles()) == 5
+
+
+def test_replay_reads_the_stream_in_pages(store_url, monkeypatch):
+    """Replay never loads a long stream whole: pages of REPLAY_PAGE rows, in arrival order,
+    each article once, whatever the page size."""
+    with Pipeline(db=store_url, encoder=get_encoder("hashing")) as p:
+        p.add_many(seed_articles())
+        whole = [(d.id, e) for d, _, e in p.store.replay(p.encoder.name)]
+        assert [i for i, _ in whole] == ["000", "001", "002", "003", "004"]
+        for page in (1, 2, 5):
+            monkeypatch.setattr(type(p.store), "REPLAY_PAGE", page)
+            assert [(d.id, e) for d, _, e in p.store.replay(p.encoder.name)] == whole
 
 
 def test_stored_records_read_back_the_same(store_url):
