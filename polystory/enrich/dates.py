@@ -249,14 +249,11 @@ def event_date(text: str, language: str, published: PartialDate | None) -> Parti
     """
     mentions = find_mentions(text[:LEAD_CHARS], language, published)
     if published is None:
-        absolute = [m.date for m in mentions if not m.relative]
         # without a publication date the report is about the latest day it names;
-        # earlier dates in a lead are background
-        for precision in ("day", "month"):
-            dated = [d for d in absolute if d.precision == precision]
-            if dated:
-                return max(dated)
-        return None
+        # earlier dates in a lead are background, and so is a month named without a day
+        # ("the last time they met was in January 2022"): a report names its own day
+        days = [m.date for m in mentions if not m.relative and m.date.precision == "day"]
+        return max(days) if days else None
     lo = _shift(published.first_day(), -RECENT_DAYS)
     hi = _shift(published.last_day(), AHEAD_DAYS)
     recent = [m.date for m in mentions

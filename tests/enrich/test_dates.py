@@ -24,6 +24,17 @@ D = PartialDate
     ("拜登与习近平于2022年11月14日在巴厘岛会晤。", "zh", None, D(2022, 11, 14)),
     # recalls of older events in the lead do not win over the recent one
     ("On Thursday they met for the first time since January 2022.", "en", D(2023, 3, 3), D(2023, 3, 2)),
+    # without a publication date a month named without a day is background, not the
+    # event's date (events-dev: undated G20 and Bali reports recalling older months)
+    ("The last time the two men met was in January 2022, the month before Russia invaded "
+     "Ukraine.", "en", None, None),
+    ("Earlier, after Biden's inauguration in January 2021, they have spoken by phone.", "en",
+     None, None),
+    ("Lavrov e Blinken nunca se tinham reunido desde o início da guerra, em fevereiro de 2022.",
+     "pt", None, None),
+    # ... but the latest day named still dates it
+    ("Since January 2022 they had not met; on 2 March 2023 they spoke in New Delhi.", "en",
+     None, D(2023, 3, 2)),
     # month-precision publication: a weekday cannot give a day
     ("Blinken dhe Lavrov folën të enjten.", "sq", D(2023, 3), D(2023, 3)),
     # no evidence at all
