@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import functools
-import itertools
 import json
 import sys
 from pathlib import Path
@@ -48,15 +47,18 @@ def blind(item: Item) -> Item:
 def pair_matrix(items, rows, scorer: PairScorer, names, augment: bool = False):
     """Features of all pairs; with ``augment`` also of the same pairs with publication dates
     removed (streams often lack them, and the combiner must know what to do then)."""
-    X, y_event, y_story = [], [], []
+    pairs = np.triu_indices(len(items), 1)      # scipy's condensed order: (0, 1), (0, 2), ...
+
+    def same(col: str) -> np.ndarray:
+        labels = np.array([r[col] for r in rows], dtype=object)
+        return (labels[:, None] == labels[None, :])[pairs]
+
     variants = [items, [blind(it) for it in items]] if augment else [items]
+    X = []
     for its in variants:
-        for i, j in itertools.combinations(range(len(its)), 2):
-            f = scorer.features(its[i], its[j])
-            X.append([f[n] for n in names])
-            y_event.append(rows[i]["event"] == rows[j]["event"])
-            y_story.append(rows[i]["group"] == rows[j]["group"])
-    return np.array(X), np.array(y_event), np.array(y_story)
+        f = scorer.feature_matrix(its, its)
+        X.append(np.column_stack([f[n][pairs] for n in names]))
+    return np.vstack(X), np.tile(same("event"), len(variants)), np.tile(same("group"), len(variants))
 
 
 def fit(X, y):

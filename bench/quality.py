@@ -13,7 +13,6 @@ Usage: python bench/quality.py [--logo] [--ablation]
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 from pathlib import Path

@@ -15,7 +15,6 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import items_for  # noqa: E402

@@ -14,6 +14,9 @@ similarity of two articles combines several signals, each cheap and language-neu
 * ``numbers``       the same for numbers (scores, death tolls, durations);
 * ``date_*``        agreement of the two event dates: close, far (log days), or unknown;
 * ``weekday``       +1 when both name the same weekday, -1 when they name different ones;
+* ``names_disjoint`` both name several actors/places but (almost) none of the same ones:
+                    reports of one happening share names, so this is evidence against,
+                    in any domain (another final, another summit);
 * ``undated_*``     the text signals again for pairs without two dates, so the combiner
                     can weigh them differently when time cannot help.
 
@@ -37,7 +40,7 @@ __all__ = ["Item", "PairScorer", "EVENT_FEATURES", "STORY_FEATURES", "load_combi
 
 EVENT_FEATURES = ("cos_raw", "cos_centered", "cross_cos", "same_lang", "entities", "numbers",
                   "date_known", "date_close", "date_far", "undated_cos", "undated_entities",
-                  "weekday")
+                  "weekday", "names_disjoint")
 #: Events of one story happen on different days: dates say nothing about "same story".
 STORY_FEATURES = ("cos_raw", "cos_centered", "cross_cos", "same_lang", "entities", "numbers")
 #: Day scale of date agreement: reports of one happening are dated within a day or two.
@@ -50,6 +53,10 @@ DATE_FAR_DAYS = 365.0
 DATE_CONFLICT_DAYS = 7
 DATE_CONFLICT_FACTOR = 0.1
 _CONFLICT_FAR = math.log1p(DATE_CONFLICT_DAYS) / math.log1p(DATE_FAR_DAYS)
+#: ``names_disjoint``: both articles name at least this many distinct names, and the signal
+#: decays with their name cosine on this scale (exp(-cosine / scale)).
+DISJOINT_MIN_NAMES = 3
+DISJOINT_SCALE = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +262,9 @@ class PairScorer:
         undated = 1.0 - f["date_known"]
         f["undated_cos"] = cos_c * undated
         f["undated_entities"] = f["entities"] * undated
+        na = np.array([len(set(x.doc.entities)) >= DISJOINT_MIN_NAMES for x in a])
+        nb = np.array([len(set(y.doc.entities)) >= DISJOINT_MIN_NAMES for y in b])
+        f["names_disjoint"] = (na[:, None] & nb[None, :]) * np.exp(-f["entities"] / DISJOINT_SCALE)
         return f
 
     def features(self, a: Item, b: Item, centered: tuple[np.ndarray, np.ndarray] | None = None,
