@@ -137,10 +137,12 @@ def main() -> None:
             "+ language-bias correction": ["cos_raw", "cos_centered", "cross_cos", "same_lang"],
             "+ names": ["cos_raw", "cos_centered", "cross_cos", "same_lang", "entities"],
             "+ numbers": ["cos_raw", "cos_centered", "cross_cos", "same_lang", "entities", "numbers"],
-            "+ dates (all)": list(EVENT_FEATURES),
+            "+ date features": [f for f in EVENT_FEATURES if f != "names_disjoint"],
+            "+ names_disjoint: all": list(EVENT_FEATURES),
             "all but language-bias correction": [f for f in EVENT_FEATURES
                                                  if f not in ("cos_centered", "cross_cos")],
-            "all but dates": list(STORY_FEATURES),
+            "all but dates": list(STORY_FEATURES) + ["names_disjoint"],
+            "all but names_disjoint": [f for f in EVENT_FEATURES if f != "names_disjoint"],
         }
         report["ablation_logo"] = {}
         for name, feats in ablations.items():
