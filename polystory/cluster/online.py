@@ -56,8 +56,8 @@ class OnlineEventClusterer(Clusterer):
 
     Attributes
     ----------
-    events_ : dict of event id -> list of member ``Item``
-    events_ : (ordered from the least to the most recently grown)
+    events_ : ordered dict of event id -> list of member ``Item``, from the event that
+        grew least recently to the one that grew last
     assignments_ : dict of article id -> event id (of the articles in memory)
     inferred_dates_ : dict of article id -> (date, recalling article id, similarity) for
         articles dated by another report's back-reference
@@ -93,7 +93,6 @@ class OnlineEventClusterer(Clusterer):
         self._keys: dict[int, str] = {}     # ANN key -> article id
         self._key_of: dict[str, int] = {}   # article id -> ANN key
         self._next_key = 0
-        self._n_active = 0
         self._validated = False
         self._dates: dict[str, PartialDate | None] = {}
         self._dirty: set[str] = set()
@@ -359,7 +358,6 @@ class OnlineEventClusterer(Clusterer):
         self._keys[self._next_key] = item.doc.id
         self._key_of[item.doc.id] = self._next_key
         self._next_key += 1
-        self._n_active += 1
 
     # --- bounded memory -------------------------------------------------------------
     def retire(self) -> list[str]:
@@ -368,7 +366,7 @@ class OnlineEventClusterer(Clusterer):
         gone: list[str] = []
         if self.max_active is None:
             return gone
-        while self._n_active > self.max_active and len(self.events_) > 1:
+        while len(self.assignments_) > self.max_active and len(self.events_) > 1:
             eid, members = self.events_.popitem(last=False)
             for m in members:
                 aid = m.doc.id
@@ -378,7 +376,6 @@ class OnlineEventClusterer(Clusterer):
                 del self.assignments_[aid]
                 self._forget_undated(aid)
                 self.inferred_dates_.pop(aid, None)
-            self._n_active -= len(members)
             self._recalls.refresh(eid, None, None, self._scorer)
             for state in (self._dates, self._near):
                 state.pop(eid, None)
