@@ -201,7 +201,7 @@ class PairScorer:
         if not shared:
             return out
         col = {k: j for j, k in enumerate(shared)}
-        w = np.array([idf[k] if k in idf else self._idf(df, k) for k in shared])
+        w = np.array([self._idf(df, k) for k in shared])
 
         def weights(rows: Sequence[tuple[str, ...]]) -> np.ndarray:
             m = np.zeros((len(rows), len(col)))

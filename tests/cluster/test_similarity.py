@@ -1,0 +1,59 @@
+"""The pair features as matrices: the same values as one pair at a time, and the
+``names_disjoint`` signal."""
+from __future__ import annotations
+
+import numpy as np
+
+from polystory.cluster import Item, PairScorer
+from polystory.models import Document, PartialDate
+
+
+def _item(i: int, names: tuple[str, ...], lang: str = "en", date: PartialDate | None = None,
+          numbers: tuple[str, ...] = (), weekday: int | None = None) -> Item:
+    rng = np.random.default_rng(i)
+    v = rng.standard_normal(384).astype(np.float32)
+    doc = Document(id=f"a{i}", title="", text="", language=lang, entities=names, numbers=numbers,
+                   event_date=date, weekday=weekday)
+    return Item(doc, v / np.linalg.norm(v))
+
+
+def _stream() -> list[Item]:
+    return [
+        _item(0, ("lavro", "blink", "delhi", "g20"), "en", PartialDate(2023, 3, 2), ("10",), 3),
+        _item(1, ("lavro", "blink", "genev"), "it", PartialDate(2022, 1), ("2022",)),
+        _item(2, ("lavro", "blink", "delhi", "zakha"), "sq", None, ("10", "3"), 3),
+        _item(3, ("madri", "liver", "paris", "salah"), "es", PartialDate(2022, 5, 28), ("1", "0")),
+        _item(4, ("inter", "city", "istan", "rodri"), "es", None, ("1", "0"), 5),
+        _item(5, ("biden",), "en", PartialDate(2022, 11, 14)),
+        _item(6, (), "ar"),
+    ]
+
+
+def test_feature_matrix_equals_one_pair_at_a_time():
+    items = _stream()
+    sc = PairScorer()
+    for it in items:
+        sc.learn_one(it)
+    m = sc.feature_matrix(items[:4], items)
+    p = sc.event_proba(m)
+    assert p.shape == (4, len(items))
+    for i, a in enumerate(items[:4]):
+        for j, b in enumerate(items):
+            f = sc.features(a, b)
+            assert set(f) == set(m)
+            for name, value in f.items():
+                assert abs(m[name][i, j] - value) < 1e-6, (name, i, j)
+            assert abs(p[i, j] - sc.event_proba(f)) < 1e-9
+
+
+def test_names_disjoint_needs_several_names_on_both_sides_and_none_shared():
+    items = _stream()
+    sc = PairScorer()
+    for it in items:
+        sc.learn_one(it)
+    d = sc.feature_matrix(items, items)["names_disjoint"]
+    assert d[3, 4] == 1.0          # two finals: 4 names each, none shared
+    assert d[0, 3] == 1.0          # a summit and a final
+    assert d[0, 5] == 0.0 and d[4, 6] == 0.0   # one side names fewer than 3
+    assert 0.0 < d[0, 2] < 0.01    # reports of one meeting share rare names
+    assert d[0, 1] < d[0, 3]       # shared protagonists count, a little
