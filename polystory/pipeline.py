@@ -78,7 +78,8 @@ def embed_texts(doc: Document, settings: Settings) -> list[str]:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What became of one article: ``new_event``, ``joined_event``, ``duplicate`` or ``rejected``."""
+    """What became of one article: ``new_event`` (it is the first report of its event, after
+    the repairs of its batch), ``joined_event``, ``duplicate`` or ``rejected``."""
 
     article_id: str
     status: str
@@ -205,8 +206,12 @@ class Pipeline:
         self.linker.forget(self.clusterer.retire())
         if moved or relinked:
             story = self.linker.story_of_
-            results = [dataclasses.replace(o, event_id=moved.get(o.article_id, o.event_id))
-                       for o in results]
+            # a moved article "opened" its event if it is that event's first report now
+            results = [dataclasses.replace(o, event_id=moved[o.article_id],
+                                           status="new_event" if self.clusterer.opened_by(
+                                               moved[o.article_id]) == o.article_id
+                                           else "joined_event")
+                       if o.article_id in moved else o for o in results]
             results = [dataclasses.replace(o, story_id=story.get(o.event_id, o.story_id))
                        if o.event_id else o for o in results]
         return results

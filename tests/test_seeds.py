@@ -36,6 +36,16 @@ def test_seeds_make_three_events_in_one_story(seeds_pipeline):
     assert len(p.stories()) == 1
 
 
+def test_outcomes_say_where_the_articles_are_after_repair(seeds_pipeline):
+    """Each event's first report is its ``new_event``; the outcomes name the events the
+    articles are in after the batch's repairs (003 and 004 are split off by their dates)."""
+    p, outcomes = seeds_pipeline
+    assert [(o.article_id, o.status) for o in outcomes] == [
+        ("000", "new_event"), ("001", "joined_event"), ("002", "joined_event"),
+        ("003", "new_event"), ("004", "new_event")]
+    assert all(o.event_id == p.placement(o)[0] for o in outcomes)
+
+
 def test_seed_languages_and_g20_date(seeds_pipeline):
     p, outcomes = seeds_pipeline
     langs = {o.article_id: p.store.article(o.article_id).document.language for o in outcomes}

@@ -359,6 +359,10 @@ class OnlineEventClusterer(Clusterer):
         self._key_of[item.doc.id] = self._next_key
         self._next_key += 1
 
+    def opened_by(self, event_id: str) -> str:
+        """The article that opened ``event_id``: the member that arrived first."""
+        return min(self.events_[event_id], key=lambda m: self._key_of[m.doc.id]).doc.id
+
     # --- bounded memory -------------------------------------------------------------
     def retire(self) -> list[str]:
         """Forget the events that grew least recently while more than ``max_active``
