@@ -23,7 +23,7 @@ from .clean import LineStats, clean, content_hash
 from .cluster import Item, OnlineEventClusterer, PairScorer
 from .config import Settings, default_db_path
 from .embed import Encoder, embed_input, embedding_key, get_encoder
-from .enrich import enrich
+from .enrich import enrich, with_terms
 from .errors import NotFound
 from .models import Article, Document, Event, Story
 from .stories import StoryLinker
@@ -133,7 +133,7 @@ class Pipeline:
             recalls = [self.store.get_embedding(embedding_key(self.encoder.name, r.sentence))
                        for r in doc.recalls]
             rv = np.stack(recalls) if recalls and all(v is not None for v in recalls) else None
-            self.clusterer.restore_one(Item(_in_memory(doc), vec, rv), event_id)
+            self.clusterer.restore_one(Item(_in_memory(with_terms(doc)), vec, rv), event_id)
             self.clusterer.retire()
             n += 1
         for event_id, story_id in self.store.story_links().items():
