@@ -444,7 +444,14 @@ def pairs(input_path: str, output: str, config_file, verbose) -> None:
                    "POLYSTORY_TOKEN environment variable (a command line is visible to other "
                    "users). Off by default on loopback; on any other --host a random token is "
                    "made and printed if none is given.")
-def serve(config_file, db, verbose, host: str, port: int, token: str | None) -> None:
+@click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
+              envvar="POLYSTORY_ALLOWED_HOSTS",
+              help="A further name the server answers to in the Host header (repeatable; "
+                   "e.g. the name a reverse proxy or your LAN uses). Requests for any other "
+                   "name are refused (421): the bound address, and localhost on loopback, "
+                   "are always allowed. '*' allows any name.")
+def serve(config_file, db, verbose, host: str, port: int, token: str | None,
+          allowed_hosts: tuple[str, ...]) -> None:
     """Serve the JSON API (POST /articles, /events, /stories, /search, ...) and the web page.
 
     One process over the same store as the other commands; API docs at /docs.
@@ -468,7 +475,7 @@ def serve(config_file, db, verbose, host: str, port: int, token: str | None) -> 
     with _pipeline(settings, db, now=_today) as p:
         click.echo(f"serving {p.store.path} at http://{host}:{port}/ (Ctrl-C to stop)", err=True)
         run_server(p, host=host, port=port, log_level=["warning", "info", "debug"][min(verbose, 2)],
-                   token=token)
+                   token=token, allowed_hosts=allowed_hosts)
 
 
 @main.command(name="eval")

@@ -13,6 +13,7 @@ import uvicorn
 from ..errors import ConfigError
 from ..pipeline import Pipeline
 from .app import create_app
+from .guard import allowed_hosts_for
 
 __all__ = ["serve", "BackgroundServer", "bind", "is_loopback"]
 
@@ -51,23 +52,28 @@ def _need_token(host: str, token: str | None) -> None:
                           f"can reach it could add articles; set POLYSTORY_TOKEN or pass token=")
 
 
-def _server(pipeline: Pipeline, log_level: str, token: str | None) -> uvicorn.Server:
-    config = uvicorn.Config(create_app(pipeline, token=token), log_level=log_level,
+def _server(pipeline: Pipeline, log_level: str, token: str | None,
+            allowed_hosts: tuple[str, ...] = ()) -> uvicorn.Server:
+    config = uvicorn.Config(create_app(pipeline, token=token, allowed_hosts=allowed_hosts),
+                            log_level=log_level,
                             access_log=log_level == "debug",
                             timeout_graceful_shutdown=GRACEFUL_SECONDS)
     return uvicorn.Server(config)
 
 
 def serve(pipeline: Pipeline, host: str = "127.0.0.1", port: int = 8000,
-          log_level: str = "warning", token: str | None = None) -> None:
+          log_level: str = "warning", token: str | None = None,
+          allowed_hosts: tuple[str, ...] = ()) -> None:
     """Serve until interrupted (Ctrl-C).
 
     Writes need ``Authorization: Bearer <token>`` when a ``token`` is given; a ``host``
-    other than loopback refuses to start without one (``ConfigError``).
+    other than loopback refuses to start without one (``ConfigError``).  Requests are
+    answered only for the bound address (and, on loopback, ``localhost``) and the names in
+    ``allowed_hosts`` (``polystory.serve.guard``).
     """
     _need_token(host, token)
     sock = bind(host, port)
-    _server(pipeline, log_level, token).run(sockets=[sock])
+    _server(pipeline, log_level, token, allowed_hosts_for(host, allowed_hosts)).run(sockets=[sock])
 
 
 class BackgroundServer:
@@ -81,10 +87,11 @@ class BackgroundServer:
     """
 
     def __init__(self, pipeline: Pipeline, host: str = "127.0.0.1", port: int = 0,
-                 log_level: str = "warning", token: str | None = None) -> None:
+                 log_level: str = "warning", token: str | None = None,
+                 allowed_hosts: tuple[str, ...] = ()) -> None:
         _need_token(host, token)
         self._sock = bind(host, port)
-        self._server = _server(pipeline, log_level, token)
+        self._server = _server(pipeline, log_level, token, allowed_hosts_for(host, allowed_hosts))
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]},
                                         name="polystory-serve", daemon=True)
         host, port = self._sock.getsockname()[:2]
