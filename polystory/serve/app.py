@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 
 from ..pipeline import Pipeline
 from .api import router
+from .atom import router as atom_router
 from .errors import error_response, install_handlers
 from .guard import HostGuard, MisdirectedRequest, allowed_hosts_for
 from .state import DEFAULT_MAX_BODY, ServeState
@@ -59,6 +60,7 @@ def create_app(pipeline: Pipeline, *, max_body: int = DEFAULT_MAX_BODY,
         response.headers.update(security_headers(request.url.path))
         return response
 
+    app.include_router(atom_router)   # before router: /stories/{id}.atom is not a story id
     app.include_router(router)
     add_web(app)
     return app
