@@ -478,6 +478,39 @@ def serve(config_file, db, verbose, host: str, port: int, token: str | None,
                    token=token, allowed_hosts=allowed_hosts)
 
 
+@main.command()
+@click.argument("what", type=click.Choice(["events", "stories"]), default="events")
+@common_options
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl",
+              show_default=True, help="JSON lines (lists stay lists) or CSV (lists joined with '; ').")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write here instead of standard output.")
+def export(what: str, config_file, db, verbose, fmt: str, output: str | None) -> None:
+    """Export every event (or story) as JSON lines or CSV, one row each.
+
+    Events: id, story, event_date, languages, article_count, articles, headline, actors.
+    Stories: id, title, actors, event_count, article_count, languages, first_date,
+    last_date, events (in time order).
+
+    Example: polystory export stories --db news.db --format csv -o stories.csv
+    """
+    from .export import EVENT_FIELDS, STORY_FIELDS, event_rows, story_rows, write_rows
+
+    settings = _settings(config_file, verbose)
+    with _pipeline(settings, db) as p:
+        rows = event_rows(p) if what == "events" else story_rows(p)
+        fields = EVENT_FIELDS if what == "events" else STORY_FIELDS
+        if output is None:
+            n = write_rows(rows, fields, fmt, sys.stdout)
+        else:
+            try:
+                with open(output, "w", encoding="utf-8", newline="") as fh:
+                    n = write_rows(rows, fields, fmt, fh)
+            except OSError as e:
+                raise click.ClickException(f"cannot write {output}: {e.strerror}") from None
+    click.echo(f"{n} {what} exported" + (f" -> {output}" if output else ""), err=True)
+
+
 @main.command(name="eval")
 @click.argument("key_path", metavar="KEY.jsonl")
 @click.argument("output_path", metavar="OUTPUT.jsonl")
