@@ -433,84 +433,6 @@ def pairs(input_path: str, output: str, config_file, verbose) -> None:
     click.echo(f"{len(rows)} pairs -> {output}", err=True)
 
 
-@main.command()
-@common_options
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Interface to listen on. Any address other than loopback needs a write token.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
-              help="Port to listen on.")
-@click.option("--token", envvar="POLYSTORY_TOKEN", default=None, metavar="SECRET",
-              help="Writes (POST /articles) need 'Authorization: Bearer SECRET'. Prefer the "
-                   "POLYSTORY_TOKEN environment variable (a command line is visible to other "
-                   "users). Off by default on loopback; on any other --host a random token is "
-                   "made and printed if none is given.")
-@click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
-              envvar="POLYSTORY_ALLOWED_HOSTS",
-              help="A further name the server answers to in the Host header (repeatable; "
-                   "e.g. the name a reverse proxy or your LAN uses). Requests for any other "
-                   "name are refused (421): the bound address, and localhost on loopback, "
-                   "are always allowed. '*' allows any name.")
-def serve(config_file, db, verbose, host: str, port: int, token: str | None,
-          allowed_hosts: tuple[str, ...]) -> None:
-    """Serve the JSON API (POST /articles, /events, /stories, /search, ...) and the web page.
-
-    One process over the same store as the other commands; API docs at /docs.
-    Reads are open; writes need a token when one is set (always, off loopback).
-
-    Example: polystory serve --db news.db --port 8000
-    """
-    settings = _settings(config_file, verbose)
-    try:
-        from .serve import serve as run_server
-        from .serve.server import is_loopback
-    except ImportError as e:
-        raise click.ClickException(f"polystory serve needs the 'serve' extra ({e.name} is missing): "
-                                   f"pip install 'polystory[serve]'") from None
-    if not token and not is_loopback(host):
-        import secrets
-
-        token = secrets.token_urlsafe(24)
-        click.echo(f"{host} is not loopback: writes need 'Authorization: Bearer {token}' "
-                   f"(set POLYSTORY_TOKEN to choose the token)", err=True)
-    with _pipeline(settings, db, now=_today) as p:
-        click.echo(f"serving {p.store.path} at http://{host}:{port}/ (Ctrl-C to stop)", err=True)
-        run_server(p, host=host, port=port, log_level=["warning", "info", "debug"][min(verbose, 2)],
-                   token=token, allowed_hosts=allowed_hosts)
-
-
-@main.command()
-@click.argument("what", type=click.Choice(["events", "stories"]), default="events")
-@common_options
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl",
-              show_default=True, help="JSON lines (lists stay lists) or CSV (lists joined with '; ').")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
-              help="Write here instead of standard output.")
-def export(what: str, config_file, db, verbose, fmt: str, output: str | None) -> None:
-    """Export every event (or story) as JSON lines or CSV, one row each.
-
-    Events: id, story, event_date, languages, article_count, articles, headline, actors.
-    Stories: id, title, actors, event_count, article_count, languages, first_date,
-    last_date, events (in time order).
-
-    Example: polystory export stories --db news.db --format csv -o stories.csv
-    """
-    from .export import EVENT_FIELDS, STORY_FIELDS, event_rows, story_rows, write_rows
-
-    settings = _settings(config_file, verbose)
-    with _pipeline(settings, db) as p:
-        rows = event_rows(p) if what == "events" else story_rows(p)
-        fields = EVENT_FIELDS if what == "events" else STORY_FIELDS
-        if output is None:
-            n = write_rows(rows, fields, fmt, sys.stdout)
-        else:
-            try:
-                with open(output, "w", encoding="utf-8", newline="") as fh:
-                    n = write_rows(rows, fields, fmt, fh)
-            except OSError as e:
-                raise click.ClickException(f"cannot write {output}: {e.strerror}") from None
-    click.echo(f"{n} {what} exported" + (f" -> {output}" if output else ""), err=True)
-
-
 def _duration(value: str) -> float:
     """Seconds from ``90``, ``90s``, ``10m``, ``2h`` or ``1d``."""
     units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -565,6 +487,100 @@ def _fetch_options(timeout_s, host_delay_s, max_bytes, retries, backoff_s, allow
     return FetchOptions(timeout_s=timeout_s, host_delay_s=host_delay_s, max_bytes=max_bytes,
                         retries=retries, backoff_s=backoff_s, allow_private=allow_private,
                         allow_networks=tuple(allow_networks), robots=not ignore_robots)
+
+
+@main.command()
+@common_options
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface to listen on. Any address other than loopback needs a write token.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on.")
+@click.option("--token", envvar="POLYSTORY_TOKEN", default=None, metavar="SECRET",
+              help="Writes (POST /articles) need 'Authorization: Bearer SECRET'. Prefer the "
+                   "POLYSTORY_TOKEN environment variable (a command line is visible to other "
+                   "users). Off by default on loopback; on any other --host a random token is "
+                   "made and printed if none is given.")
+@click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
+              envvar="POLYSTORY_ALLOWED_HOSTS",
+              help="A further name the server answers to in the Host header (repeatable; "
+                   "e.g. the name a reverse proxy or your LAN uses). Requests for any other "
+                   "name are refused (421): the bound address, and localhost on loopback, "
+                   "are always allowed. '*' allows any name.")
+@click.option("--watch", "watch_file", default=None, metavar="SOURCES",
+              help="Also watch the feeds of SOURCES (as `polystory watch` does), from inside "
+                   "the server: it stays the single writer; /health shows each source.")
+@watch_options
+def serve(config_file, db, verbose, host: str, port: int, token: str | None,
+          allowed_hosts: tuple[str, ...], watch_file: str | None, every: str, timeout_s,
+          host_delay_s, max_bytes, retries, backoff_s, allow_private, allow_networks,
+          ignore_robots) -> None:
+    """Serve the JSON API (POST /articles, /events, /stories, /search, ...) and the web page.
+
+    One process over the same store as the other commands; API docs at /docs.
+    Reads are open; writes need a token when one is set (always, off loopback).
+
+    Example: polystory serve --db news.db --port 8000
+    """
+    settings = _settings(config_file, verbose)
+    try:
+        from .serve import serve as run_server
+        from .serve.server import is_loopback
+    except ImportError as e:
+        raise click.ClickException(f"polystory serve needs the 'serve' extra ({e.name} is missing): "
+                                   f"pip install 'polystory[serve]'") from None
+    if not token and not is_loopback(host):
+        import secrets
+
+        token = secrets.token_urlsafe(24)
+        click.echo(f"{host} is not loopback: writes need 'Authorization: Bearer {token}' "
+                   f"(set POLYSTORY_TOKEN to choose the token)", err=True)
+    watch = None
+    if watch_file:
+        from .serve.server import Watch
+        from .watch import read_sources
+
+        watch = Watch(tuple(read_sources(watch_file)), _duration(every),
+                      _fetch_options(timeout_s, host_delay_s, max_bytes, retries, backoff_s,
+                                     allow_private, allow_networks, ignore_robots))
+    with _pipeline(settings, db, now=_today) as p:
+        click.echo(f"serving {p.store.path} at http://{host}:{port}/ (Ctrl-C to stop)"
+                   + (f", watching {len(watch.sources)} source(s) every {every}" if watch else ""),
+                   err=True)
+        run_server(p, host=host, port=port, log_level=["warning", "info", "debug"][min(verbose, 2)],
+                   token=token, allowed_hosts=allowed_hosts, watch=watch)
+
+
+@main.command()
+@click.argument("what", type=click.Choice(["events", "stories"]), default="events")
+@common_options
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl",
+              show_default=True, help="JSON lines (lists stay lists) or CSV (lists joined with '; ').")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write here instead of standard output.")
+def export(what: str, config_file, db, verbose, fmt: str, output: str | None) -> None:
+    """Export every event (or story) as JSON lines or CSV, one row each.
+
+    Events: id, story, event_date, languages, article_count, articles, headline, actors.
+    Stories: id, title, actors, event_count, article_count, languages, first_date,
+    last_date, events (in time order).
+
+    Example: polystory export stories --db news.db --format csv -o stories.csv
+    """
+    from .export import EVENT_FIELDS, STORY_FIELDS, event_rows, story_rows, write_rows
+
+    settings = _settings(config_file, verbose)
+    with _pipeline(settings, db) as p:
+        rows = event_rows(p) if what == "events" else story_rows(p)
+        fields = EVENT_FIELDS if what == "events" else STORY_FIELDS
+        if output is None:
+            n = write_rows(rows, fields, fmt, sys.stdout)
+        else:
+            try:
+                with open(output, "w", encoding="utf-8", newline="") as fh:
+                    n = write_rows(rows, fields, fmt, fh)
+            except OSError as e:
+                raise click.ClickException(f"cannot write {output}: {e.strerror}") from None
+    click.echo(f"{n} {what} exported" + (f" -> {output}" if output else ""), err=True)
 
 
 def _print_watch_status(rows: list[dict], fmt: str) -> None:

@@ -145,11 +145,16 @@ def get_search(request: Request,
     return {"ok": True, "query": q, "total": len(results), "results": results}
 
 
-@router.get("/health", response_model=schemas.Health, tags=["service"])
+@router.get("/health", response_model=schemas.Health, tags=["service"],
+            response_model_exclude_none=True)
 def get_health(request: Request) -> dict:
-    """Counts of what the store holds, and the change counter."""
+    """Counts of what the store holds, and the change counter; with ``serve --watch``,
+    each source's last poll, items seen, errors and next poll (``watch``)."""
     state = state_of(request)
     p = state.pipeline
-    return {"ok": True, "events": len(p.store.list_events()), "stories": len(p.store.list_stories()),
-            "articles": len(p.clusterer.assignments_), "revision": state.revision,
-            "store": p.store.path}
+    out = {"ok": True, "events": len(p.store.list_events()), "stories": len(p.store.list_stories()),
+           "articles": len(p.clusterer.assignments_), "revision": state.revision,
+           "store": p.store.path}
+    if state.monitor is not None:
+        out["watch"] = state.monitor.status()
+    return out

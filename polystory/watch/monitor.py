@@ -160,6 +160,7 @@ class Monitor:
         self.queue = WatchQueue(store)
         self.fetcher = fetcher or Fetcher(options)
         self.clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
+        self._stopping = threading.Event()
         self.queue.add_sources(self.sources)
 
     def close(self) -> None:
@@ -237,10 +238,10 @@ class Monitor:
     def drain(self, report: PollReport | None = None) -> PollReport:
         """Fetch and ingest every queued item, ``INGEST_BATCH`` at a time."""
         report = report or PollReport()
-        while True:
+        while not self._stopping.is_set():     # a stop leaves the rest queued, nothing lost
             batch = self.queue.pending(INGEST_BATCH)
             if not batch:
-                return report
+                break
             ready: list[QueuedItem] = []
             for item in batch:
                 rep = report.sources.setdefault(item.source, SourceReport(item.source))
@@ -254,6 +255,7 @@ class Monitor:
                     ready.append(item)
             if ready:
                 self._ingest(ready, report)
+        return report
 
     def _fetch_item(self, item: QueuedItem, rep: SourceReport) -> QueuedItem | None:
         """Fetch an item's page into its row (or keep the summary); ``None`` when there is
@@ -312,7 +314,7 @@ class Monitor:
     def run(self, stop: threading.Event | None = None, *, once: bool = False,
             on_poll: Callable[[PollReport], None] | None = None) -> None:
         """Poll until ``stop`` is set (``once``: every source once, then return)."""
-        stop = stop or threading.Event()
+        stop = self._stopping = stop or threading.Event()
         report = self.poll(force=once)
         if on_poll:
             on_poll(report)

@@ -232,3 +232,32 @@ def test_a_redirect_to_a_private_address_is_refused(tmp_path):
         finally:
             monitor.close()
         assert "10.1.2.3 is a loopback or private address" in error
+
+
+def test_the_queue_and_status_live_in_either_store(store_url):
+    """The watch tables on SQLite and PostgreSQL (migration 2): a poll, then a second poll
+    whose feed is unchanged (ETag) stores nothing twice."""
+    with Site() as site, Pipeline(FAST, db=store_url) as p:
+        rows = by_language(dev_rows())["it"][:3]
+        items = []
+        for r in rows:
+            site.add(f"/it/{r['id']}", body=page_html(r).encode())
+            items.append((site.url(f"/it/{r['id']}"), r))
+        site.add("/feeds/it.xml", body=rss("Notizie", "it", items), content_type="application/rss+xml",
+                 etag='"v1"')
+        clock = Clock()
+        monitor = Monitor(p.store, [site.url("/feeds/it.xml")],
+                          lambda arts: [o.status for o in p.add_many(arts)], options=OPTIONS, clock=clock)
+        try:
+            assert monitor.poll().ingested == 3
+            clock.now += dt.timedelta(minutes=11)
+            report = monitor.poll()
+        finally:
+            monitor.close()
+        assert report.sources[site.url("/feeds/it.xml")].status == "304" and report.ingested == 0
+        [status] = monitor.status()
+        assert (status["items_seen"], status["done"], status["polls"], status["errors"]) == (3, 3, 2, 0)
+        assert status["last_poll"] == "2026-12-01T08:11:00Z" and status["next_poll"] == "2026-12-01T08:21:00Z"
+        assert sorted(a.article.id for a in p.store.list_articles()) == \
+            sorted(item_article_id(canonical_url(l)) for l, _ in items)
+        assert check_store(p.store) == []
