@@ -33,7 +33,7 @@ from typing import Any, Callable, Mapping
 
 import feedparser
 
-from ..errors import FetchError, PolystoryError
+from ..errors import FetchError, PolystoryError, StoreError
 from ..models import Article
 from ..store.watch import QueuedItem, WatchQueue
 from .fetch import Fetcher, FetchOptions, Refused, decode_html
@@ -205,12 +205,16 @@ class Monitor:
                 "content-type": r.headers.get("content-type", ""), "content-location": r.url})
             if not parsed.entries and not parsed.get("version"):
                 raise FetchError(f"not an RSS or Atom feed: {url[:200]}")
-        except (FetchError, Refused) as e:
+        except StoreError:
+            raise
+        except Exception as e:  # noqa: BLE001 - one source's failure never stops the monitor
             failures = (status.failures if status else 0) + 1
-            rep.status, rep.error = "error", str(e)
-            log.warning("source %s: %s (next try in %s)", url, e, self._next(failures))
+            rep.status = "error"
+            rep.error = str(e) if isinstance(e, PolystoryError) else f"{type(e).__name__}: {e}"[:500]
+            e = rep.error
+            log.warning("source %s: %s (next try %s)", url, e, self._next(failures))
             self.queue.record_poll(url, now=now, next_poll=self._next(failures), status="error",
-                                   error=str(e))
+                                   error=rep.error)
             return
         feed = parsed.get("feed") or {}
         items = []
@@ -271,6 +275,8 @@ class Monitor:
             if len(text.strip()) < MIN_PAGE_CHARS:
                 raise FetchError(f"no main text on {target[:200]}")
             via = "page"
+        except StoreError:
+            raise
         except Exception as e:  # noqa: BLE001 - one item's failure never stops the monitor
             error = str(e) if isinstance(e, PolystoryError) else f"{type(e).__name__}: {e}"[:500]
             rep.item_errors.append((item.url, error))
