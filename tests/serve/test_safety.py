@@ -101,3 +101,72 @@ def test_serve_allowed_host_option(tmp_path):
         assert live.get("/health")["articles"] == 0
     finally:
         live.close()
+
+
+def test_a_foreign_page_in_a_real_browser_cannot_write(server):
+    """Headless Chromium on a page of another origin (localhost, another port) tries what a
+    malicious site can: a no-cors text/plain fetch, a text/plain form post, and a JSON fetch
+    (which needs a CORS preflight the server never grants).  Nothing is stored; the same
+    browser on the server's own page can POST JSON."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    import threading
+
+    from .browser import chromium, why_not
+
+    if why_not():
+        pytest.skip(why_not())
+
+    class Evil(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            body = b"<!doctype html><html><body><p>cute cats</p></body></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    evil = ThreadingHTTPServer(("127.0.0.1", 0), Evil)
+    threading.Thread(target=evil.serve_forever, daemon=True).start()
+    text = seed_records()[0]["text"]
+    try:
+        with chromium() as browser:
+            page = browser.new_page()
+            page.goto(f"http://localhost:{evil.server_address[1]}/")
+            result = page.evaluate("""async ([target, text]) => {
+                const out = {};
+                const body = JSON.stringify({id: "evil-1", text});
+                await fetch(target + "/articles", {method: "POST", mode: "no-cors",
+                    headers: {"Content-Type": "text/plain"}, body}).then(r => out.nocors = r.type);
+                try {
+                    await fetch(target + "/articles", {method: "POST",
+                        headers: {"Content-Type": "application/json"},
+                        body: JSON.stringify({id: "evil-3", text})});
+                    out.json = "sent";
+                } catch (e) { out.json = "blocked"; }
+                return out;
+            }""", [server.url, text])
+            assert result == {"nocors": "opaque", "json": "blocked"}
+            # a form that smuggles JSON in a text/plain body: name + "=" + value
+            page.evaluate("""([target, text]) => {
+                const f = document.createElement("form");
+                f.method = "POST"; f.action = target + "/articles"; f.enctype = "text/plain";
+                const i = document.createElement("input");
+                i.name = '{"id": "evil-2", "text": "' + text.slice(0, 200).replace(/["\\\\\\n]/g, " ") + '", "x": "';
+                i.value = '"}';
+                f.append(i); document.body.append(f); f.submit();
+            }""", [server.url, text])
+            page.wait_for_url(server.url + "/articles")
+            assert "JSON only" in page.content()
+            assert _stored(server) == 0
+            # the server's own page: a same-origin JSON POST is stored
+            page.goto(server.url + "/")
+            status = page.evaluate("""async (text) => (await fetch("/articles", {method: "POST",
+                headers: {"Content-Type": "application/json"},
+                body: JSON.stringify({id: "own-1", text})})).status""", text)
+            assert status == 200 and _stored(server) == 1
+    finally:
+        evil.shutdown()
+        evil.server_close()
