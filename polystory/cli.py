@@ -646,7 +646,12 @@ def watch(sources_file: str, config_file, db, verbose, every: str, timeout_s, ho
     if show_status:
         from .config import default_db_path
 
-        store = open_store(db or settings.db or str(default_db_path()))
+        from .store import is_postgres_url
+
+        path = db or settings.db or str(default_db_path())
+        if not is_postgres_url(path) and not Path(path).is_file():
+            raise click.ClickException(f"no database at {path}")
+        store = open_store(path)
         try:
             _print_watch_status(source_status(WatchQueue(store), urls), fmt)
         finally:

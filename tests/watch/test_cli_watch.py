@@ -94,6 +94,14 @@ def test_bad_sources_files_say_why(tmp_path, content, says):
     assert res.exit_code == 1 and says in res.output and "Traceback" not in res.output
 
 
+def test_status_of_a_missing_store_says_so(tmp_path):
+    f = tmp_path / "s.txt"
+    f.write_text("https://a.example/feed\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["watch", str(f), "--db", str(tmp_path / "none.db"), "--status"], env=ENV)
+    assert res.exit_code == 1 and "no database at" in res.output
+    assert not (tmp_path / "none.db").exists()
+
+
 def test_bad_options_say_why(tmp_path):
     f = tmp_path / "s.txt"
     f.write_text("https://a.example/feed\n", encoding="utf-8")
