@@ -248,6 +248,8 @@ class Monitor:
                 break
             ready: list[QueuedItem] = []
             for item in batch:
+                if self._stopping.is_set():   # the rest stay queued for the next start
+                    break
                 rep = report.sources.setdefault(item.source, SourceReport(item.source))
                 if self.store.find_article(item.article_id) is not None:
                     # ingested before a restart: neither fetched nor ingested again

@@ -261,3 +261,37 @@ def test_the_queue_and_status_live_in_either_store(store_url):
         assert sorted(a.article.id for a in p.store.list_articles()) == \
             sorted(item_article_id(canonical_url(l)) for l, _ in items)
         assert check_store(p.store) == []
+
+
+def test_a_stop_leaves_the_rest_queued_and_a_restart_finishes_it(tmp_path):
+    """What ``serve --watch`` does on Ctrl-C: the monitor stops between items; the items
+    not reached stay queued and the next start ingests each of them once."""
+    import threading
+
+    with Site() as site, Pipeline(FAST, db=str(tmp_path / "stop.db")) as p:
+        rows = by_language(dev_rows())["en"][:20]
+        items = []
+        for r in rows:
+            site.add(f"/en/{r['id']}", body=page_html(r).encode())
+            items.append((site.url(f"/en/{r['id']}"), r))
+        site.add("/feeds/en.xml", body=rss("News", "en", items), content_type="application/rss+xml")
+        stop = threading.Event()
+
+        def ingest(arts):
+            stop.set()                      # stop once the first batch is being ingested
+            return [o.status for o in p.add_many(arts)]
+
+        monitor = Monitor(p.store, [site.url("/feeds/en.xml")], ingest, options=OPTIONS, clock=Clock())
+        monitor.run(stop)
+        counts = monitor.queue.counts()
+        monitor.close()
+        assert counts["done"] == 16 and counts["queued"] == 4, counts
+        again = Monitor(p.store, [site.url("/feeds/en.xml")],
+                        lambda arts: [o.status for o in p.add_many(arts)], options=OPTIONS, clock=Clock())
+        try:
+            again.drain()
+        finally:
+            again.close()
+        assert again.queue.counts()["done"] == 20
+        assert all(site.hits[l[len(site.base):]] == 1 for l, _ in items)
+        assert len(p.store.list_articles()) == 20
