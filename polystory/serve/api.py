@@ -16,6 +16,7 @@ from ..models import Article, PartialDate
 from . import schemas
 from .body import parse_articles, read_body
 from .errors import BadRequest
+from .guard import check_json_write
 from .queries import EventFilter, article_detail, event_detail, event_summary, list_events, \
     list_stories, story_detail
 from .search import search_events
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 #: Most items one list or search response holds.
 MAX_LIMIT = 500
 
-ERRORS = {s: {"model": schemas.ErrorOut} for s in (400, 401, 404, 413, 422, 500)}
+ERRORS = {s: {"model": schemas.ErrorOut} for s in (400, 401, 404, 413, 415, 421, 422, 500)}
 router = APIRouter(responses=ERRORS)
 
 Limit = Query(50, ge=0, le=MAX_LIMIT, description="Most items returned.")
@@ -68,6 +69,7 @@ async def post_articles(request: Request) -> dict:
     state = state_of(request)
     check_write(request, state)
     body = await read_body(request, state.max_body)
+    check_json_write(request.headers.get("content-type"))   # no cross-site form or text/plain
     articles = parse_articles(body, state.pipeline.settings.max_text_chars)
     return await run_in_threadpool(ingest, state, articles)
 
@@ -143,11 +145,16 @@ def get_search(request: Request,
     return {"ok": True, "query": q, "total": len(results), "results": results}
 
 
-@router.get("/health", response_model=schemas.Health, tags=["service"])
+@router.get("/health", response_model=schemas.Health, tags=["service"],
+            response_model_exclude_none=True)
 def get_health(request: Request) -> dict:
-    """Counts of what the store holds, and the change counter."""
+    """Counts of what the store holds, and the change counter; with ``serve --watch``,
+    each source's last poll, items seen, errors and next poll (``watch``)."""
     state = state_of(request)
     p = state.pipeline
-    return {"ok": True, "events": len(p.store.list_events()), "stories": len(p.store.list_stories()),
-            "articles": len(p.clusterer.assignments_), "revision": state.revision,
-            "store": p.store.path}
+    out = {"ok": True, "events": len(p.store.list_events()), "stories": len(p.store.list_stories()),
+           "articles": len(p.clusterer.assignments_), "revision": state.revision,
+           "store": p.store.path}
+    if state.monitor is not None:
+        out["watch"] = state.monitor.status()
+    return out

@@ -171,6 +171,22 @@ class SearchResult(BaseModel):
     results: list[SearchHit]
 
 
+class WatchSource(BaseModel):
+    url: str
+    title: str
+    last_poll: Optional[str] = Field(description="ISO 8601, UTC; null before the first poll.")
+    next_poll: Optional[str]
+    last_status: str = Field(description="'200', '304' or 'error'.")
+    last_error: str
+    items_seen: int
+    polls: int
+    errors: int
+    failures: int = Field(description="Errors in a row (the source is backed off).")
+    queued: int
+    done: int
+    failed: int
+
+
 class Health(BaseModel):
     ok: bool = True
     events: int
@@ -178,6 +194,8 @@ class Health(BaseModel):
     articles: int = Field(description="Clustered articles in the pipeline's memory.")
     revision: int
     store: str
+    watch: Optional[list[WatchSource]] = Field(
+        None, description="Per source, when the server runs the monitor (serve --watch).")
 
 
 class ErrorOut(BaseModel):

@@ -132,10 +132,18 @@ def _m1_initial(cur: psycopg.Cursor) -> None:
     """)
 
 
+def _m2_watch(cur: psycopg.Cursor) -> None:
+    """``polystory watch``'s sources and item queue (``store/watch.py``)."""
+    from .watch import watch_tables_sql
+
+    cur.execute(watch_tables_sql("seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"))
+
+
 #: Named migrations, in order, matching ``store/sqlite.py``'s one for one; the schema version
 #: (``polystory_meta.schema_version``) counts how many have run.
 MIGRATIONS: list[tuple[str, Callable[[psycopg.Cursor], None]]] = [
     ("initial schema", _m1_initial),
+    ("watch queue", _m2_watch),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -79,9 +79,16 @@ def _m1_initial(db: sqlite3.Connection) -> None:
     """)
 
 
+def _m2_watch(db: sqlite3.Connection) -> None:
+    from .watch import watch_tables_sql
+
+    _script(db, watch_tables_sql("seq INTEGER PRIMARY KEY AUTOINCREMENT"))
+
+
 #: Named migrations, in order; ``user_version`` counts how many have run.
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("initial schema", _m1_initial),
+    ("watch queue", _m2_watch),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

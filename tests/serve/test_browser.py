@@ -150,3 +150,23 @@ def test_article_markup_is_shown_as_text_and_runs_nothing(page, seeded):
     assert page.locator("img, b, i").count() == 0                  # no element came from the data
     assert page.evaluate("document.scripts.length") == 1              # only /static/app.js
     assert page.locator("a[href^='javascript:']").count() == 0       # the bad URL got no link
+
+
+def test_the_page_links_the_atom_feeds(page, seeded):
+    import feedparser
+
+    live, results = seeded
+    ev = _events(seeded)
+    _open(page, live)
+    head = page.eval_on_selector("link[rel='alternate'][type='application/atom+xml']", "l => l.href")
+    assert head == f"{live.url}/events.atom"
+    assert page.locator("#events-feed").get_attribute("href") == "/events.atom"
+    story = results[0]["story"]
+    _open(page, live, f"#/story/{story}")
+    feed = page.locator(".crumbs a.feed")
+    assert feed.get_attribute("href") == f"/stories/{story}.atom"
+    r = page.request.get(live.url + feed.get_attribute("href"))
+    assert r.ok and r.headers["content-type"].startswith("application/atom+xml")
+    parsed = feedparser.parse(r.body())
+    assert not parsed.bozo and [e.id.rsplit("/", 1)[1] for e in parsed.entries] == \
+        [ev[G20], ev[CALL], ev[GENEVA]]          # latest event first

@@ -218,7 +218,9 @@ async function showStories() {
 
 async function showStory(id) {
   const story = await api("/stories/" + encodeURIComponent(id));
-  render(el("p", { cls: "crumbs" }, el("a", { href: "#/", text: "Stories" })), storyCard(story, null, "h1"));
+  const feed = el("a", { cls: "feed", href: "/stories/" + encodeURIComponent(id) + ".atom", text: "Atom feed of this story" });
+  feed.type = "application/atom+xml";
+  render(el("p", { cls: "crumbs" }, el("a", { href: "#/", text: "Stories" }), " · ", feed), storyCard(story, null, "h1"));
 }
 
 function neighbourLink(e, label, cls) {
