@@ -263,7 +263,10 @@ async function showStories() {
 
 async function showStory(id) {
   const story = await api("/stories/" + encodeURIComponent(id));
-  const tl = await api("/stories/" + encodeURIComponent(id) + "/timeline").catch(() => null);
+  // summaries in the reader's language where the story has reports in it
+  const lang = (navigator.language || "").slice(0, 2).toLowerCase();
+  const tl = await api("/stories/" + encodeURIComponent(id) + "/timeline" +
+                       (/^[a-z]{2}$/.test(lang) ? "?lang=" + lang : "")).catch(() => null);
   render(el("p", { cls: "crumbs" }, el("a", { href: "#/", text: "Stories" })), storyCard(story, null, "h1"),
          tl && tl.timeline.length ? el("section", { cls: "story-timeline" },
            el("h2", { text: "Timeline" }),
