@@ -132,6 +132,11 @@ def _reports_without_stories(arts, by_id) -> dict[str, list[tl.Report]]:
     from polystory.clean import LineStats
     from polystory.pipeline import prepare
 
+    import pickle
+
+    cache = Path(__file__).resolve().parent / ".cache" / "timeline17-dev.reports.pkl"
+    if cache.exists():
+        return pickle.loads(cache.read_bytes())
     settings, stats = Settings(), LineStats()
     out: dict[str, list[tl.Report]] = {}
     for a in arts:
@@ -139,6 +144,8 @@ def _reports_without_stories(arts, by_id) -> dict[str, list[tl.Report]]:
         if doc is not None:
             out.setdefault(by_id[a.id]["collection"], []).append(
                 tl.Report(a.id, doc.text, doc.language, doc.published, None, doc.event_date))
+    cache.parent.mkdir(exist_ok=True)
+    cache.write_bytes(pickle.dumps(out))
     return out
 
 

@@ -69,6 +69,9 @@ LEAD_SENTENCES = 3
 #: Candidate sentences outside these lengths are headings, tables or run-ons.
 MIN_SENTENCE_CHARS = 20
 MAX_SENTENCE_CHARS = 400
+#: A report's first sentence says what it reports: a small head start in the centrality
+#: ranking (the cosines to the centroid are mostly 0.2-0.6).
+FIRST_SENTENCE_BONUS = 0.1
 #: A sentence this similar (TF-IDF cosine) to one already chosen repeats it.
 REDUNDANT_COSINE = 0.5
 
@@ -122,6 +125,7 @@ class _Sentence:
     report: int
     lead: bool
     days: set
+    first: bool = False
 
 
 def own_date(r: Report) -> PartialDate | None:
@@ -138,7 +142,7 @@ def _sentences(r: Report, index: int) -> list[_Sentence]:
         s = m.group().strip()
         if s:
             spans.append(m.start())
-            out.append(_Sentence(s, index, len(out) < LEAD_SENTENCES, set()))
+            out.append(_Sentence(s, index, len(out) < LEAD_SENTENCES, set(), not out))
     for mention in find_mentions(r.text, r.language, r.published):
         if mention.date.precision == "day" and spans:
             out[max(0, bisect.bisect_right(spans, mention.position) - 1)].days.add(mention.date)
@@ -204,7 +208,13 @@ def _summary(cands: list[_Sentence], vecs: dict[int, dict[str, float]]) -> list[
     centroid: Counter = Counter()
     for c in cands:
         centroid.update(vecs[id(c)])
-    ranked = sorted(cands, key=lambda c: (-_cos(vecs[id(c)], centroid), c.report, c.text))
+    norm = math.sqrt(sum(x * x for x in centroid.values())) or 1.0
+    centre = {tok: x / norm for tok, x in centroid.items()}
+
+    def score(c: _Sentence) -> float:
+        return _cos(vecs[id(c)], centre) + (FIRST_SENTENCE_BONUS if c.first else 0.0)
+
+    ranked = sorted(cands, key=lambda c: (-score(c), c.report, c.text))
     chosen: list[_Sentence] = []
     chars = 0
     for c in ranked:
