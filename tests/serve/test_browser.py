@@ -173,7 +173,7 @@ def test_story_page_shows_its_timeline(page, seeded):
     assert entries.count() == 3
     dates = entries.evaluate_all("es => es.map(e => e.dataset.date.slice(0, 7))")
     assert dates == ["2022-01", "2022-07", "2023-03"]
-    assert "Ginevra" in entries.nth(0).locator(".tl-summary").inner_text()
+    assert "Blinken ha avvertito" in entries.nth(0).locator(".tl-summary").inner_text()
     links = entries.nth(2).locator(".tl-links a")
     assert links.count() == 1 and links.get_attribute("href") == "#/event/" + ev[G20]
     assert not _overlapping(_label_boxes(page, ".story"))
