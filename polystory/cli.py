@@ -38,6 +38,14 @@ def format_option(f: Callable) -> Callable:
                         show_default=True, help="Output format.")(f)
 
 
+def batch_options(f: Callable) -> Callable:
+    """The options of the batch commands (``cluster``, ``timeline``)."""
+    f = click.option("--skip-bad", is_flag=True, help="Exit 0 even if some input records were bad.")(f)
+    f = click.option("-v", "--verbose", count=True)(f)
+    f = click.option("--config", "config_file", type=click.Path(dir_okay=False))(f)
+    return f
+
+
 def _settings(config_file: str | None, verbose: int, **overrides) -> Settings:
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
@@ -102,6 +110,12 @@ def _print_story(p, s: Story) -> None:
         e = p.event(eid)[0]
         click.echo(f"  {_date(e.event_date) or 'undated':>10}  {eid}  [{', '.join(e.languages)}] "
                    f"{len(e.article_ids)} article(s)  {e.headline}")
+
+
+def _print_timeline(entries) -> None:
+    click.echo("  timeline:")
+    for e in entries:
+        click.echo(f"  {str(e.date):>10}  {e.summary}  ({len(e.article_ids)} article(s))")
 
 
 def _pipeline(settings: Settings, db: str | None, **kw):
@@ -251,20 +265,31 @@ def events(config_file, db, verbose, fmt: str, story: str | None) -> None:
 @main.command()
 @common_options
 @format_option
-def stories(config_file, db, verbose, fmt: str) -> None:
-    """List stories with their events in time order.
+@click.option("--timeline", "with_timeline", is_flag=True,
+              help="Also each story's timeline: its salient dates with a short summary each.")
+@click.option("--dates", type=click.IntRange(min=1), default=None,
+              help="With --timeline: at most this many dates (default: the salient ones).")
+@click.option("--lang", default=None, help="With --timeline: summaries in this language where possible.")
+def stories(config_file, db, verbose, fmt: str, with_timeline: bool, dates: int | None,
+            lang: str | None) -> None:
+    """List stories with their events in time order (and, with --timeline, their timelines).
 
-    Example: polystory stories --db news.db
+    Example: polystory stories --db news.db --timeline
     """
     settings = _settings(config_file, verbose)
     with _pipeline(settings, db) as p, p.store.snapshot():   # one state, even mid-ingest
         for s in p.stories():
+            entries = p.timeline(s.id, dates=dates, language=lang) if with_timeline else None
             if fmt == "json":
-                click.echo(json.dumps({"id": s.id, "title": s.title, "actors": list(s.actors),
-                                       "events": [_event_json(p.event(e)[0]) for e in s.event_ids]},
-                                      ensure_ascii=False))
+                out = {"id": s.id, "title": s.title, "actors": list(s.actors),
+                       "events": [_event_json(p.event(e)[0]) for e in s.event_ids]}
+                if entries is not None:
+                    out["timeline"] = [e.as_dict() for e in entries]
+                click.echo(json.dumps(out, ensure_ascii=False))
             else:
                 _print_story(p, s)
+                if entries is not None:
+                    _print_timeline(entries)
 
 
 @main.command()
@@ -353,9 +378,7 @@ def check(db: str | None, fmt: str) -> None:
 @click.argument("input_path", metavar="INPUT.jsonl")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True),
               help="Where to write one JSON line per input article.")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False))
-@click.option("-v", "--verbose", count=True)
-@click.option("--skip-bad", is_flag=True, help="Exit 0 even if some input records were bad.")
+@batch_options
 def cluster(input_path: str, output: str, config_file, verbose, skip_bad: bool) -> None:
     """Batch mode: cluster INPUT into events and stories on a fresh in-memory store.
 
@@ -392,6 +415,43 @@ def cluster(input_path: str, output: str, config_file, verbose, skip_bad: bool) 
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
     click.echo(f"{len(rows)} articles, {len(events)} events, "
                f"{len({r['story'] for r in rows if r['story']})} stories -> {output}", err=True)
+    _report_bad(errors, skip_bad)
+
+
+@main.command()
+@click.argument("input_path", metavar="INPUT.jsonl")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="Where to write one JSON line per timeline entry, in date order.")
+@click.option("--dates", type=click.IntRange(min=1), default=None,
+              help="At most this many entries (default: as many as the story's salient dates).")
+@click.option("--lang", default=None, help="Summaries in this language where its reports have one.")
+@batch_options
+def timeline(input_path: str, output: str, dates: int | None, lang: str | None, config_file,
+             verbose, skip_bad: bool) -> None:
+    """Batch mode: the timeline of INPUT's largest story, on a fresh in-memory store.
+
+    Writes one line per entry, in date order: {"date", "summary", "articles", "events"};
+    date is YYYY-MM-DD (YYYY-MM where only the month is known), articles and events are
+    the ids of the reports of that date and their events.
+
+    Example: polystory timeline articles.jsonl -o timeline.jsonl --dates 10
+    """
+    settings = _settings(config_file, verbose)
+    errors: list[ParseError] = []
+    arts = _read_all([input_path], settings, errors)
+    with _pipeline(settings, ":memory:") as p:
+        with _progress(len(arts), "cluster") as bar:
+            p.add_many(arts, progress=bar.update)
+        sizes = {s.id: sum(len(p.event(e)[0].article_ids) for e in s.event_ids) for s in p.stories()}
+        largest = min(sizes, key=lambda sid: (-sizes[sid], sid)) if sizes else None
+        entries = p.timeline(largest, dates=dates, language=lang) if largest else []
+    with open(output, "w", encoding="utf-8") as fh:
+        for e in entries:
+            out = e.as_dict()
+            fh.write(json.dumps({k: out[k] for k in ("date", "summary", "articles", "events")},
+                                ensure_ascii=False) + "\n")
+    click.echo(f"{len(arts)} articles, largest story {largest} ({sizes.get(largest, 0) if largest else 0} "
+               f"articles): {len(entries)} timeline entries -> {output}", err=True)
     _report_bad(errors, skip_bad)
 
 

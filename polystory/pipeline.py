@@ -15,7 +15,7 @@ import dataclasses
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -29,6 +29,9 @@ from .models import Article, Document, Event, Story
 from .stories import StoryLinker
 from .store import StoredArticle, open_store
 from .summary import summarize_event, summarize_story
+
+if TYPE_CHECKING:
+    from .stories.timeline import TimelineEntry
 
 __all__ = ["Pipeline", "Outcome", "prepare", "embed_texts", "future_limit"]
 
@@ -313,6 +316,24 @@ class Pipeline:
         with self.store.snapshot():
             stories = [self.story(sid) for sid in self.store.list_stories()]
         return sorted(stories, key=lambda s: -len(s.event_ids))
+
+    def timeline(self, story_id: str, *, dates: int | None = None,
+                 language: str | None = None) -> list["TimelineEntry"]:
+        """The story's timeline: its most salient dates, each with a short summary and its
+        articles and events (``polystory.stories.timeline``).  Raises ``NotFound``."""
+        from .stories.timeline import Report, timeline
+
+        with self.store.snapshot():
+            event_ids = self.store.list_events(story_id=story_id)
+            if not event_ids:
+                raise NotFound(f"no story with id {story_id!r}")
+            reports = []
+            for eid in event_ids:
+                event, members = self.event(eid)
+                reports += [Report(m.article.id, m.document.text, m.document.language,
+                                   m.document.published, eid, event.event_date)
+                            for m in members if m.document is not None]
+        return timeline(reports, dates=dates, language=language)
 
     def close(self) -> None:
         self.store.close()

@@ -158,3 +158,18 @@ def get_health(request: Request) -> dict:
     if state.monitor is not None:
         out["watch"] = state.monitor.status()
     return out
+
+
+@router.get("/stories/{story_id}/timeline", response_model=schemas.StoryTimeline, tags=["stories"])
+def get_story_timeline(story_id: str, request: Request,
+                       dates: Optional[int] = Query(None, ge=1, le=MAX_LIMIT,
+                                                    description="At most this many dates "
+                                                                "(default: the story's salient ones)."),
+                       lang: Optional[str] = Query(None, min_length=2, max_length=8,
+                                                   description="Summaries in this language where "
+                                                               "the story has reports in it.")) -> dict:
+    """A story's timeline: its most salient dates, each with a short summary chosen from its
+    reports, and the articles and events of that date."""
+    entries = state_of(request).pipeline.timeline(story_id, dates=dates, language=lang or None)
+    return {"ok": True, "story": story_id, "total": len(entries),
+            "timeline": [e.as_dict() for e in entries]}

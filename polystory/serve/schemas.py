@@ -202,3 +202,18 @@ class ErrorOut(BaseModel):
     ok: Literal[False] = False
     error: str
     status: int
+
+
+class TimelineEntryOut(BaseModel):
+    date: str = Field(description="YYYY-MM-DD (YYYY-MM where only the month is known).")
+    summary: str = Field(description="Sentences chosen from the reports of that date.")
+    articles: list[str] = Field(description="Reports of that date, then reports naming it.")
+    events: list[str] = Field(description="The events of those reports.")
+    language: str = Field(description="Language of the summary.")
+
+
+class StoryTimeline(BaseModel):
+    ok: bool = True
+    story: str
+    total: int
+    timeline: list[TimelineEntryOut] = Field(description="In date order.")
