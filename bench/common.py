@@ -1,6 +1,7 @@
 """Shared helpers of the bench scripts: documents and cached vectors of a data set."""
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -24,15 +25,23 @@ def items_for(name: str, arts: list[Article], settings: Settings | None = None) 
         if d is None:  # too short to clean: keep what there is (as polystory pairs does)
             d = Document(id=a.id, title=a.title, text=a.text, language=a.language)
         docs.append(enrich(d, settings))
+    # vectors are cached by the text the encoder sees, so a change to cleaning re-embeds
+    # exactly the documents whose input changed
+    texts = [embed_input(d, settings.embed_chars) for d in docs]
+    keys = [hashlib.sha1(f"{settings.encoder}\0{t}".encode()).hexdigest() for t in texts]
     path = CACHE / f"{name}.npz"
+    cached: dict[str, np.ndarray] = {}
     if path.exists():
         data = np.load(path)
-        by_id = dict(zip(data["ids"].tolist(), data["vecs"]))
-        if all(a.id in by_id for a in arts):
-            return [Item(d, by_id[d.id]) for d in docs]
-    enc = get_encoder(settings.encoder)
-    texts = [embed_input(d, settings.embed_chars) for d in docs]
-    vecs = np.concatenate([enc.encode(texts[i:i + 32]) for i in range(0, len(texts), 32)])
-    CACHE.mkdir(exist_ok=True)
-    np.savez(path, ids=np.array([d.id for d in docs]), vecs=vecs)
-    return [Item(d, v) for d, v in zip(docs, vecs)]
+        if "keys" in data.files:
+            cached = dict(zip(data["keys"].tolist(), data["vecs"]))
+    todo = [i for i, k in enumerate(keys) if k not in cached]
+    if todo:
+        enc = get_encoder(settings.encoder)
+        for s in range(0, len(todo), 32):
+            chunk = todo[s:s + 32]
+            for i, v in zip(chunk, enc.encode([texts[i] for i in chunk])):
+                cached[keys[i]] = v
+        CACHE.mkdir(exist_ok=True)
+        np.savez(path, keys=np.array(list(cached)), vecs=np.stack(list(cached.values())))
+    return [Item(d, cached[k]) for d, k in zip(docs, keys)]
