@@ -98,6 +98,7 @@ class OnlineEventClusterer(Clusterer):
         self._dirty: set[str] = set()
         self._dirty_now: set[str] = set()
         self._near: dict[str, set[str]] = {}
+        self._unlinked: set[str] = set()     # restored events whose neighbours are not known yet
         self.inferred_dates_: dict[str, tuple[PartialDate, str, float]] = {}
         # back-reference dating, incremental: the recall sentences by event (refreshed when
         # an event's members or date change) and the undated articles, new ones apart
@@ -206,7 +207,7 @@ class OnlineEventClusterer(Clusterer):
             eid = self.assignments_[item.doc.id]
             return Assignment(eid, False, 1.0, {"duplicate": True})
         a = self.predict_one(item)
-        self.restore_one(item, a.event_id)
+        self._add(item, a.event_id)
         self._dirty.add(a.event_id)
         self._link(a.event_id, a.candidates)
         return a
@@ -266,6 +267,8 @@ class OnlineEventClusterer(Clusterer):
                 continue
             chosen.append(e)
             size += n
+            if e in self._unlinked:
+                self._find_neighbours(e)
             for nb in sorted(self._near.get(e, ())):
                 if nb not in seen and nb in self.events_:
                     seen.add(nb)
@@ -277,6 +280,13 @@ class OnlineEventClusterer(Clusterer):
             self._initial.setdefault(it.doc.id, self.assignments_[it.doc.id])
         labels = self._average_linkage(items)
         return self._reassign(items, labels)
+
+    def _find_neighbours(self, event_id: str) -> None:
+        """Link a restored event to the events its members would have found on arrival
+        (the neighbour relation is not stored; it is found again when repair reaches it)."""
+        self._unlinked.discard(event_id)
+        for m in self.events_[event_id][-self.max_members:]:
+            self._link(event_id, self.predict_one(m).candidates)
 
     def _date_undated(self) -> dict[str, PartialDate]:
         """Date undated articles from other events' recall sentences (``backref``).
@@ -356,6 +366,10 @@ class OnlineEventClusterer(Clusterer):
                 self.events_[old] = [m for m in self.events_[old] if m.doc.id != aid]
                 if not self.events_[old]:
                     del self.events_[old]
+                if old in self._unlinked:
+                    self._unlinked.add(eid)
+                    if old not in self.events_:
+                        self._unlinked.discard(old)
                 self.events_.setdefault(eid, []).append(by_id[aid])
                 self.events_.move_to_end(eid)
                 self.assignments_[aid] = eid
@@ -366,6 +380,10 @@ class OnlineEventClusterer(Clusterer):
 
     def restore_one(self, item: Item, event_id: str) -> None:
         """Put ``item`` into ``event_id`` without scoring (replaying a stored stream)."""
+        self._unlinked.add(event_id)
+        self._add(item, event_id)
+
+    def _add(self, item: Item, event_id: str) -> None:
         self._scorer.learn_one(item)
         self.events_.setdefault(event_id, []).append(item)
         self.events_.move_to_end(event_id)
@@ -404,6 +422,7 @@ class OnlineEventClusterer(Clusterer):
             self._recalls.refresh(eid, None, None, self._scorer)
             for nb in self._near.pop(eid, ()):
                 self._near.get(nb, set()).discard(eid)
+            self._unlinked.discard(eid)
             self._dates.pop(eid, None)
             for state in (self._dirty, self._recall_stale):
                 state.discard(eid)
