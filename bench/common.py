@@ -15,16 +15,26 @@ from polystory.models import Article, Document
 CACHE = Path(__file__).resolve().parent / ".cache"
 
 
+def bench_settings() -> Settings:
+    """Defaults, with ``POLYSTORY_*`` from the environment (``POLYSTORY_ENCODER=static``)."""
+    import os
+
+    from polystory.config import load_settings
+
+    return load_settings(env=os.environ)
+
+
 def items_for(name: str, arts: list[Article], settings: Settings | None = None) -> list[Item]:
     """Cleaned, enriched documents with their vectors (cached in bench/.cache/NAME.npz)."""
-    settings = settings or Settings()
+    settings = settings or bench_settings()
     docs = []
     for a in arts:
         d = clean(a, settings)
         if d is None:  # too short to clean: keep what there is (as polystory pairs does)
             d = Document(id=a.id, title=a.title, text=a.text, language=a.language)
         docs.append(enrich(d, settings))
-    path = CACHE / f"{name}.npz"
+    path = CACHE / (f"{name}.npz" if settings.encoder == Settings().encoder
+                    else f"{name}.{settings.encoder}.npz")
     if path.exists():
         data = np.load(path)
         by_id = dict(zip(data["ids"].tolist(), data["vecs"]))

@@ -130,6 +130,8 @@ class PairScorer:
     # --- learning -------------------------------------------------------------
     def learn_one(self, item: Item) -> None:
         lang = item.doc.language
+        if self._priors and len(next(iter(self._priors.values()))) != len(item.vec):
+            self._priors = {}  # the shipped means are of another encoder's vectors: unusable
         self.n_docs_ += 1
         if lang not in self.lang_sum_:
             self.lang_sum_[lang] = np.zeros_like(item.vec, dtype=np.float64)
