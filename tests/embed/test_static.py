@@ -94,3 +94,12 @@ def test_store_refuses_another_encoders_vectors(tmp_path):
     with Pipeline(db=db, encoder=HashingEncoder()) as p:  # the same encoder continues
         assert len(p.add_many(seed_articles()[2:3])) == 1
         assert len(p.clusterer.assignments_) == 3
+
+
+def test_pipeline_uses_the_combiner_fitted_on_static_vectors():
+    enc = StaticEncoder()
+    assert enc.combiner is not None and enc.combiner["encoder"] == enc.name
+    with Pipeline(db=":memory:", encoder=enc) as p:
+        assert p.clusterer.threshold == enc.combiner["event"]["threshold"]
+        outcomes = p.add_many(seed_articles())
+        assert len(outcomes) == 5 and all(o.status in ("new_event", "joined_event") for o in outcomes)
