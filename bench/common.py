@@ -16,9 +16,18 @@ from polystory.models import Article, Document
 CACHE = Path(__file__).resolve().parent / ".cache"
 
 
+def bench_settings() -> Settings:
+    """Defaults, with ``POLYSTORY_*`` from the environment (``POLYSTORY_ENCODER=static``)."""
+    import os
+
+    from polystory.config import load_settings
+
+    return load_settings(env=os.environ)
+
+
 def items_for(name: str, arts: list[Article], settings: Settings | None = None) -> list[Item]:
     """Cleaned, enriched documents with their vectors (cached in bench/.cache/NAME.npz)."""
-    settings = settings or Settings()
+    settings = settings or bench_settings()
     docs = []
     for a in arts:
         d = clean(a, settings)
@@ -29,7 +38,8 @@ def items_for(name: str, arts: list[Article], settings: Settings | None = None) 
     # exactly the documents whose input changed
     texts = [embed_input(d, settings.embed_chars) for d in docs]
     keys = [hashlib.sha1(f"{settings.encoder}\0{t}".encode()).hexdigest() for t in texts]
-    path = CACHE / f"{name}.npz"
+    path = CACHE / (f"{name}.npz" if settings.encoder == Settings().encoder
+                    else f"{name}.{settings.encoder}.npz")
     cached: dict[str, np.ndarray] = {}
     if path.exists():
         data = np.load(path)

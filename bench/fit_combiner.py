@@ -206,13 +206,23 @@ def training_sets(ecbplus: bool = True) -> list[TrainingSet]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "polystory/data/combiner.json"))
+    ap.add_argument("--out", default=None, help="default: polystory/data/combiner.json, or "
+                    "static_combiner.json with POLYSTORY_ENCODER=static")
     args = ap.parse_args()
+    from common import bench_settings
+
+    from polystory.embed import get_encoder
+
+    encoder = bench_settings().encoder
+    data = Path(__file__).resolve().parents[1] / "polystory/data"
+    args.out = args.out or str(data / ("static_combiner.json" if encoder == "static" else "combiner.json"))
     sets = training_sets()
     combiner = fit_sets(sets)
     combiner["fitted_on"] = ("events-dev (84 articles, all pairs), ecbplus-dev (ECB+ topics 1-35: pairs "
                              "within a topic and as many across), SemEval dev.csv clear pairs; "
                              "bench/fit_combiner.py")
+    if encoder == "static":  # a combiner is only valid for the vectors it was fitted on
+        combiner["encoder"] = get_encoder(encoder).name
     Path(args.out).write_text(json.dumps(combiner, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(combiner, indent=2))
 

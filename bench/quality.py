@@ -38,6 +38,7 @@ class CachedEncoder:
 
         inner = get_encoder(settings.encoder)
         self.name, self.dim = inner.name, inner.dim
+        self.combiner = getattr(inner, "combiner", None)
         self._inner = inner
         self._by_text = {embed_input(it.doc, settings.embed_chars): it.vec for it in items}
 
@@ -156,9 +157,9 @@ def main() -> None:
                          "cross-data-set figure (fitted without ECB+, scored on ecbplus-dev)")
     ap.add_argument("--json", default="", help="write the figures to this file")
     args = ap.parse_args()
-    from polystory.config import Settings
+    from common import bench_settings
 
-    settings = Settings()
+    settings = bench_settings()
     arts, rows = events_dev()
     items = items_for("events-dev", arts)
     seed_arts = seeds()

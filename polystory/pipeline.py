@@ -24,7 +24,7 @@ from .cluster import Item, OnlineEventClusterer, PairScorer
 from .config import Settings, default_db_path
 from .embed import Encoder, embed_input, embedding_key, get_encoder
 from .enrich import enrich, with_terms
-from .errors import NotFound
+from .errors import ConfigError, NotFound
 from .models import Article, Document, Event, Story
 from .stories import StoryLinker
 from .store import StoredArticle, open_store
@@ -120,7 +120,8 @@ class Pipeline:
         self.store = open_store(path)
         self.encoder = encoder or get_encoder(self.settings.encoder)
         self.line_stats = LineStats()
-        self.scorer = scorer or PairScorer(language_prior=self.settings.language_prior)
+        self.scorer = scorer or PairScorer(language_prior=self.settings.language_prior,
+                                           combiner=getattr(self.encoder, "combiner", None))
         self.clusterer = OnlineEventClusterer(threshold=self.settings.event_threshold
                                               or self.scorer.threshold("event"),
                                               candidates=self.settings.candidates,
@@ -131,6 +132,7 @@ class Pipeline:
         self._restore()
 
     def _restore(self) -> None:
+        self._check_encoder()
         n = 0
         for doc, vec, event_id in self.store.replay(self.encoder.name):
             recalls = [self.store.get_embedding(embedding_key(self.encoder.name, r.sentence))
@@ -144,6 +146,18 @@ class Pipeline:
                 self.linker.restore_event(event_id, story_id, self.clusterer.events_[event_id])
         if n:
             log.info("continuing a stream of %d articles from %s", n, self.store.path)
+
+    def _check_encoder(self) -> None:
+        """Refuse a store whose articles were placed with another encoder's vectors (two
+        vector spaces cannot be compared; replaying only this encoder's would drop the rest)."""
+        encoders = getattr(self.store, "encoders", None)
+        other = [m for m in (encoders() if encoders else []) if m != self.encoder.name]
+        if other:
+            self.store.close()
+            raise ConfigError(
+                f"the store {self.store.path} holds vectors of encoder {', '.join(other)}; this "
+                f"pipeline's encoder is {self.encoder.name}: use the same encoder setting, or a "
+                "new store for the new encoder")
 
     # --- adding articles ----------------------------------------------------------
     def add(self, article: Article) -> Outcome:

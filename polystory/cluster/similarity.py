@@ -88,9 +88,9 @@ def load_combiner() -> dict:
     return json.loads(text)
 
 
-def _load_language_means() -> dict[str, np.ndarray]:
+def _load_language_means(name: str = "language_means.npz") -> dict[str, np.ndarray]:
     try:
-        with resources.files("polystory").joinpath("data/language_means.npz").open("rb") as fh:
+        with resources.files("polystory").joinpath("data", name).open("rb") as fh:
             data = np.load(fh)
             return {k: data[k].astype(np.float32) for k in data.files}
     except FileNotFoundError:
@@ -133,6 +133,11 @@ class PairScorer:
     # --- learning -------------------------------------------------------------
     def learn_one(self, item: Item) -> None:
         lang = item.doc.language
+        if self._priors and len(next(iter(self._priors.values()))) != len(item.vec):
+            # the shipped means are of another encoder's vectors: the static encoder's own,
+            # if these are its vectors (by dimension), else none
+            self._priors = {k: v for k, v in _load_language_means("language_means_static.npz").items()
+                            if len(v) == len(item.vec)}
         self.n_docs_ += 1
         if lang not in self.lang_sum_:
             self.lang_sum_[lang] = np.zeros_like(item.vec, dtype=np.float64)

@@ -127,6 +127,10 @@ class SQLStore:
                 return
             last = rows[-1][17]
 
+    def encoders(self) -> list[str]:
+        """The names of the encoders whose vectors place the stored articles."""
+        return [r[0] for r in self._q("SELECT DISTINCT model FROM doc_embeddings ORDER BY model")]
+
     def story_links(self) -> dict[str, str]:
         return dict(self._q("SELECT event_id, story_id FROM event_stories ORDER BY seq"))
 
