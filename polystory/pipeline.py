@@ -223,15 +223,20 @@ class Pipeline:
         self.linker.forget(self.clusterer.retire())
         if moved or relinked:
             story = self.linker.story_of_
-            # a moved article "opened" its event if it is that event's first report now
-            results = [dataclasses.replace(o, event_id=moved[o.article_id],
-                                           status="new_event" if self.clusterer.opened_by(
-                                               moved[o.article_id]) == o.article_id
-                                           else "joined_event")
-                       if o.article_id in moved else o for o in results]
+            # an article "opened" its event if it is that event's first report now: a moved
+            # one, and one that stayed while the event's earlier reports moved away
+            results = [self._reopened(dataclasses.replace(o, event_id=moved.get(o.article_id, o.event_id)))
+                       if o.status in ("new_event", "joined_event") else o for o in results]
             results = [dataclasses.replace(o, story_id=story.get(o.event_id, o.story_id))
                        if o.event_id else o for o in results]
         return results
+
+    def _reopened(self, o: Outcome) -> Outcome:
+        """``o`` with the status its event's membership gives it now."""
+        if o.event_id not in self.clusterer.events_:   # retired: as it was
+            return o
+        first = self.clusterer.opened_by(o.event_id) == o.article_id
+        return dataclasses.replace(o, status="new_event" if first else "joined_event")
 
     def _duplicate(self, art: Article, h: str, in_batch: dict[str, str]) -> Outcome | None:
         stored = self.store.find_article(art.id)
