@@ -24,6 +24,7 @@ from common import items_for  # noqa: E402
 from datasets import events_dev  # noqa: E402
 
 from polystory.cluster import EVENT_FEATURES, STORY_FEATURES, Item, PairScorer  # noqa: E402
+from polystory.cluster.neighbourhood import local_means  # noqa: E402
 from polystory.enrich import event_date  # noqa: E402
 
 #: Regularisation strength (inverse): the combiner must stay small and smooth.
@@ -54,11 +55,17 @@ def pair_matrix(items, rows, scorer: PairScorer, names, augment: bool = False):
         return (labels[:, None] == labels[None, :])[pairs]
 
     variants = [items, [blind(it) for it in items]] if augment else [items]
+    local = local_of(items)
     X = []
     for its in variants:
-        f = scorer.feature_matrix(its, its)
+        f = scorer.feature_matrix(its, its, local=(local, local))
         X.append(np.column_stack([f[n][pairs] for n in names]))
     return np.vstack(X), np.tile(same("event"), len(variants)), np.tile(same("group"), len(variants))
+
+
+def local_of(items) -> np.ndarray:
+    """Each item's local background among the set's items (the set is the stream)."""
+    return local_means(np.array([it.vec for it in items]), [it.doc.id for it in items])
 
 
 def fit(X, y):
@@ -80,13 +87,14 @@ def semeval_pairs(names: tuple[str, ...]):
     scorer = PairScorer(combiner={"event": {}, "story": {}})
     for it in items.values():
         scorer.learn_one(it)
+    local = dict(zip(items, local_of(list(items.values()))))
     X, y = [], []
     for r in semeval("dev"):
         overall = float(r["Overall"])
         if 1.5 < overall < 3.0:
             continue
         a, b = r["pair_id"].split("_")
-        f = scorer.features(items[a], items[b])
+        f = scorer.features(items[a], items[b], local=(local[a], local[b]))
         X.append([f[n] for n in names])
         y.append(overall <= 1.5)
     return np.array(X), np.array(y)
@@ -174,7 +182,8 @@ def calibrate_sets(sets: list[TrainingSet], model: str, spec: dict, col: str) ->
         scorer = PairScorer(combiner={"event": spec, "story": spec})
         for it in ts.items:
             scorer.learn_one(it)
-        f = scorer.feature_matrix(ts.items, ts.items)
+        local = local_of(ts.items)
+        f = scorer.feature_matrix(ts.items, ts.items, local=(local, local))
         p = scorer.event_proba(f) if model == "event" else scorer.story_proba(f)
         Z = linkage(1.0 - p[np.triu_indices(len(ts.items), 1)], method="average")
         key = {r["id"]: r[col] for r in ts.rows}

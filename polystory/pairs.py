@@ -13,6 +13,7 @@ import numpy as np
 
 from .clean import clean
 from .cluster import Item, PairScorer
+from .cluster.neighbourhood import local_means
 from .config import Settings
 from .embed import Encoder, embed_input, get_encoder
 from .enrich import enrich
@@ -62,7 +63,10 @@ def score_pairs(pairs: Sequence[Pair], settings: Settings | None = None,
                         combiner=getattr(encoder, "combiner", None))
     for it in items:
         scorer.learn_one(it)
-    return [scorer.event_proba(scorer.features(items[2 * i], items[2 * i + 1]))
+    # the pairs' texts are the stream: each text's local background is its nearest others
+    local = local_means(vecs, [it.doc.id for it in items])
+    return [scorer.event_proba(scorer.features(items[2 * i], items[2 * i + 1],
+                                               local=(local[2 * i], local[2 * i + 1])))
             for i in range(len(pairs))]
 
 

@@ -20,6 +20,7 @@ from ..models import PartialDate
 from ..summary import event_date_of
 from .backref import RecallIndex, VectorTable
 from .base import Assignment, Clusterer, Repair
+from .neighbourhood import Neighbourhoods
 from .similarity import Item, PairScorer
 
 __all__ = ["OnlineEventClusterer"]
@@ -107,6 +108,8 @@ class OnlineEventClusterer(Clusterer):
         self._undated = VectorTable()                   # language-centred vectors
         self._undated_weekday: dict[str, int | None] = {}
         self._undated_new: set[str] = set()
+        # each article's nearest articles in memory: the local background of local_cos
+        self._local = Neighbourhoods()
 
     def _validate(self) -> None:
         if not 0 < self.threshold <= 1:
@@ -167,8 +170,9 @@ class OnlineEventClusterer(Clusterer):
             members += ms
             dates += [m.doc.event_date or event_date for m in ms]
         sc = self._scorer
+        local = self._local.means([item.doc.id] + [m.doc.id for m in members], [item.vec])
         f = sc.feature_matrix([item], members, ([sc.centered(item)], [sc.centered(m) for m in members]),
-                              ([item.doc.event_date], dates))
+                              ([item.doc.event_date], dates), (local[:1], local[1:]))
         probs = sc.event_proba(f)[0]
         out = []
         for lo, hi in spans:
@@ -338,7 +342,9 @@ class OnlineEventClusterer(Clusterer):
         sc = self._scorer
         centered = [sc.centered(it) for it in items]
         dates = [it.doc.event_date for it in items]
-        proba = sc.event_proba(sc.feature_matrix(items, items, (centered, centered), (dates, dates)))
+        local = self._local.means([it.doc.id for it in items])
+        proba = sc.event_proba(sc.feature_matrix(items, items, (centered, centered), (dates, dates),
+                                                 (local, local)))
         dist = 1.0 - proba[np.triu_indices(len(items), 1)]   # condensed, as scipy takes it
         return fcluster(linkage(dist, method="average"), 1.0 - self.threshold, criterion="distance")
 
@@ -394,6 +400,7 @@ class OnlineEventClusterer(Clusterer):
             self._undated_new.add(item.doc.id)
         self.assignments_[item.doc.id] = event_id
         self._ann(item.vec.shape[0]).add(self._next_key, item.vec.astype(np.float32))
+        self._local.add(item.doc.id, item.vec)
         self._keys[self._next_key] = item.doc.id
         self._key_of[item.doc.id] = self._next_key
         self._next_key += 1
@@ -418,6 +425,7 @@ class OnlineEventClusterer(Clusterer):
                 del self._keys[key]
                 del self.assignments_[aid]
                 self._forget_undated(aid)
+                self._local.discard(aid)
                 self.inferred_dates_.pop(aid, None)
             self._recalls.refresh(eid, None, None, self._scorer)
             for nb in self._near.pop(eid, ()):

@@ -18,7 +18,11 @@ similarity of two articles combines several signals, each cheap and language-neu
                     reports of one happening share names, so this is evidence against,
                     in any domain (another final, another summit);
 * ``undated_*``     the text signals again for pairs without two dates, so the combiner
-                    can weigh them differently when time cannot help.
+                    can weigh them differently when time cannot help;
+* ``local_cos``     cosine of the two vectors minus each one's *local background*, the
+                    mean of its nearest articles in the stream (``neighbourhood``): what
+                    sets an article apart from its neighbours, which tells a report of
+                    one happening from a report of a look-alike one.
 
 A logistic combiner turns the features into a probability.  Its weights are data
 (``polystory/data/combiner.json``), fitted by ``bench/fit_combiner.py`` on labelled pairs.
@@ -41,7 +45,7 @@ __all__ = ["Item", "PairScorer", "EVENT_FEATURES", "STORY_FEATURES", "load_combi
 
 EVENT_FEATURES = ("cos_raw", "cos_centered", "cross_cos", "same_lang", "entities", "numbers",
                   "date_known", "date_close", "date_far", "undated_cos", "undated_entities",
-                  "weekday", "names_disjoint", "tfidf", "tfidf_title")
+                  "weekday", "names_disjoint", "tfidf", "tfidf_title", "local_cos")
 #: Events of one story happen on different days: dates say nothing about "same story".
 STORY_FEATURES = ("cos_raw", "cos_centered", "cross_cos", "same_lang", "entities", "numbers")
 #: Day scale of date agreement: reports of one happening are dated within a day or two.
@@ -73,6 +77,11 @@ class Item:
 def _like(p: np.ndarray) -> float | np.ndarray:
     """A probability for scalar features, a matrix for matrices."""
     return float(p) if np.ndim(p) == 0 else p
+
+
+def _unit(m: np.ndarray) -> np.ndarray:
+    n = np.linalg.norm(m, axis=1, keepdims=True)
+    return m / np.where(n > 0, n, 1.0)
 
 
 def _day_bounds(dates: Sequence[PartialDate | None]) -> tuple[np.ndarray, np.ndarray]:
@@ -265,10 +274,13 @@ class PairScorer:
     def feature_matrix(self, a: Sequence[Item], b: Sequence[Item],
                        centered: tuple[Sequence[np.ndarray], Sequence[np.ndarray]] | None = None,
                        dates: tuple[Sequence[PartialDate | None], Sequence[PartialDate | None]] | None = None,
+                       local: tuple[np.ndarray, np.ndarray] | None = None,
                        ) -> dict[str, np.ndarray]:
         """Feature values of every pair ``(a[i], b[j])``, one ``len(a) x len(b)`` matrix per
         feature.  ``centered`` and ``dates`` override what would be computed from the items
-        (cached vectors; an event's date for an undated member)."""
+        (cached vectors; an event's date for an undated member).  ``local`` gives each
+        item's local background (``neighbourhood.Neighbourhoods.means``); without it
+        there is no ``local_cos``."""
         ca, cb = centered or ([self.centered(x) for x in a], [self.centered(y) for y in b])
         ca, cb = np.asarray(ca, dtype=np.float64), np.asarray(cb, dtype=np.float64)
         va = np.asarray([x.vec for x in a], dtype=np.float64)
@@ -312,17 +324,26 @@ class PairScorer:
         # words are shared within a language: the lexical signal is a same-language one
         f["tfidf"] = self.term_cosines(a, b) * same
         f["tfidf_title"] = self.term_cosines(a, b, title=True) * same
+        if local is not None:
+            f["local_cos"] = _unit(va - np.asarray(local[0], dtype=np.float64)) @ \
+                _unit(vb - np.asarray(local[1], dtype=np.float64)).T
         return f
 
     def features(self, a: Item, b: Item, centered: tuple[np.ndarray, np.ndarray] | None = None,
-                 dates: tuple[PartialDate | None, PartialDate | None] | None = None) -> dict[str, float]:
+                 dates: tuple[PartialDate | None, PartialDate | None] | None = None,
+                 local: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, float]:
         """Feature values of one pair (``feature_matrix`` of one row and one column)."""
         m = self.feature_matrix([a], [b], None if centered is None else ([centered[0]], [centered[1]]),
-                                None if dates is None else ([dates[0]], [dates[1]]))
+                                None if dates is None else ([dates[0]], [dates[1]]),
+                                None if local is None else ([local[0]], [local[1]]))
         return {name: float(v[0, 0]) for name, v in m.items()}
 
     def _proba(self, model: str, feats: dict) -> np.ndarray:
         spec = self._combiner[model]
+        missing = [name for name in spec["weights"] if name not in feats]
+        if missing:
+            raise ValueError(f"the {model} combiner needs features {missing}: pass local= (each "
+                             "item's local background) to feature_matrix for local_cos")
         z = spec["bias"] + sum(w * np.asarray(feats[name]) for name, w in spec["weights"].items())
         return 1.0 / (1.0 + np.exp(-np.clip(z, -30.0, 30.0)))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from polystory.cluster import Item, PairScorer
+from polystory.cluster.neighbourhood import local_means
 from polystory.models import Document, PartialDate
 
 
@@ -34,12 +35,13 @@ def test_feature_matrix_equals_one_pair_at_a_time():
     sc = PairScorer()
     for it in items:
         sc.learn_one(it)
-    m = sc.feature_matrix(items[:4], items)
+    local = local_means(np.array([it.vec for it in items]), [it.doc.id for it in items], k=3)
+    m = sc.feature_matrix(items[:4], items, local=(local[:4], local))
     p = sc.event_proba(m)
     assert p.shape == (4, len(items))
     for i, a in enumerate(items[:4]):
         for j, b in enumerate(items):
-            f = sc.features(a, b)
+            f = sc.features(a, b, local=(local[i], local[j]))
             assert set(f) == set(m)
             for name, value in f.items():
                 assert abs(m[name][i, j] - value) < 1e-6, (name, i, j)
@@ -57,3 +59,34 @@ def test_names_disjoint_needs_several_names_on_both_sides_and_none_shared():
     assert d[0, 5] == 0.0 and d[4, 6] == 0.0   # one side names fewer than 3
     assert 0.0 < d[0, 2] < 0.01    # reports of one meeting share rare names
     assert d[0, 1] < d[0, 3]       # shared protagonists count, a little
+
+
+def test_local_cos_tells_look_alikes_apart_where_the_raw_cosine_cannot():
+    """Two happenings of one kind: every report is close to every other (one shared
+    direction), but within the neighbourhood the reports of each happening lean their own
+    way; minus the local background, same-happening pairs agree and look-alikes oppose."""
+    rng = np.random.default_rng(0)
+    kind, first, second = (rng.standard_normal(384) for _ in range(3))
+    vecs = [kind * 3 + (first if i < 5 else second) + 0.3 * rng.standard_normal(384) for i in range(10)]
+    items = [Item(Document(id=f"r{i}", title="", text="", language="en"),
+                  (v / np.linalg.norm(v)).astype(np.float32)) for i, v in enumerate(vecs)]
+    sc = PairScorer()
+    for it in items:
+        sc.learn_one(it)
+    local = local_means(np.array([it.vec for it in items]), [it.doc.id for it in items], k=9)
+    f = sc.feature_matrix(items, items, local=(local, local))
+    same = np.array([[(i < 5) == (j < 5) for j in range(10)] for i in range(10)]) & ~np.eye(10, dtype=bool)
+    other = ~same & ~np.eye(10, dtype=bool)
+    assert f["cos_raw"][other].min() > 0.8                       # the raw cosine: all alike
+    assert f["local_cos"][same].min() > 0.3 > 0 > f["local_cos"][other].max()
+
+
+def test_a_combiner_feature_that_was_not_computed_is_a_clear_error():
+    items = _stream()
+    sc = PairScorer()
+    for it in items:
+        sc.learn_one(it)
+    import pytest
+
+    with pytest.raises(ValueError, match="local_cos"):
+        sc.event_proba(sc.feature_matrix(items, items))
