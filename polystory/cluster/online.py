@@ -360,7 +360,7 @@ class OnlineEventClusterer(Clusterer):
                 e = self.assignments_[it.doc.id]
                 votes[e] = votes.get(e, 0) + 1
             free = sorted((e for e in votes if e not in taken), key=lambda e: (-votes[e], e))
-            eid = free[0] if free else _new_id("E", "|".join(sorted(it.doc.id for it in members)))
+            eid = free[0] if free else self._fresh_id(sorted(it.doc.id for it in members), taken)
             taken.add(eid)
             for it in members:
                 target[it.doc.id] = eid
@@ -383,6 +383,17 @@ class OnlineEventClusterer(Clusterer):
                 self._touch(eid)
                 self._link(eid, self._near.get(old, ()))
         return moved
+
+    def _fresh_id(self, member_ids: list[str], taken: set[str]) -> str:
+        """A new event's id from its members: the id an event opened by its one member
+        would have, which may be the id of the event it is being split from (still held
+        by the larger part), so the id is re-derived until it is unused."""
+        seed = "|".join(member_ids)
+        eid, n = _new_id("E", seed), 0
+        while eid in taken or eid in self.events_:
+            n += 1
+            eid = _new_id("E", f"{seed}#{n}")
+        return eid
 
     def restore_one(self, item: Item, event_id: str) -> None:
         """Put ``item`` into ``event_id`` without scoring (replaying a stored stream)."""

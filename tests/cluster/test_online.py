@@ -165,3 +165,19 @@ def test_recall_index_drops_replaced_sentences():
     assert len(index._vecs) == len(index._meta) == 1
     found = index.match(["y"], [None], np.stack([scorer.centered(Item(recalling.doc, undated))]))
     assert found["y"][:2] == (PartialDate(2022, 1), "x")
+
+
+def test_a_report_split_off_the_event_it_opened_gets_an_event_of_its_own():
+    """Repair splits the opener of an event from the reports that joined it: the larger
+    part keeps the event's id, and the opener's new id (derived from its one member, as
+    the id of the event it opened was) must not be that same id, or it silently stays."""
+    c = OnlineEventClusterer()
+    docs = [Document(id=i, title="", text="x", language="en") for i in ("a", "b", "c")]
+    items = [Item(d, _vec(1, k)) for k, d in enumerate(docs)]
+    first = c.learn_one(items[0])          # "a" opens its event
+    for it in items[1:]:
+        c.restore_one(it, first.event_id)  # "b" and "c" joined it
+    moved = c._reassign(items, np.array([1, 2, 2]))
+    assert c.assignments_["b"] == c.assignments_["c"] == first.event_id
+    assert moved == {"a": c.assignments_["a"]} and c.assignments_["a"] != first.event_id
+    assert sorted(len(m) for m in c.events_.values()) == [1, 2]
