@@ -134,13 +134,22 @@ class Pipeline:
     def _restore(self) -> None:
         self._check_encoder()
         n = 0
+        # a bounded pipeline holds whole events, the ones that grew most recently (as the
+        # live run's window does); evicting while replaying could bring an evicted event
+        # back with only its later members, a part of it that repair would then empty
+        bound = self.settings.max_active
+        keep = set(self.store.recent_events(bound)) if bound is not None else None
         for doc, vec, event_id in self.store.replay(self.encoder.name):
+            n += 1
+            if keep is not None and event_id not in keep:
+                # out of memory, but part of the stream's statistics (IDF, language means)
+                self.scorer.learn_one(Item(with_terms(doc), vec))
+                continue
             recalls = [self.store.get_embedding(embedding_key(self.encoder.name, r.sentence))
                        for r in doc.recalls]
             rv = np.stack(recalls) if recalls and all(v is not None for v in recalls) else None
             self.clusterer.restore_one(Item(_in_memory(with_terms(doc)), vec, rv), event_id)
-            self.clusterer.retire()
-            n += 1
+        self.clusterer.retire()
         for event_id, story_id in self.store.story_links().items():
             if event_id in self.clusterer.events_:
                 self.linker.restore_event(event_id, story_id, self.clusterer.events_[event_id])

@@ -37,6 +37,12 @@ def test_a_bounded_pipeline_keeps_every_article_in_the_store(tmp_path):
     # a restart replays the store into the same bound, and the stream goes on
     with Pipeline(settings, db=db) as p:
         assert len(p.clusterer.assignments_) <= 20
+        # whole events, the ones that grew last (a part of an event would be emptied by
+        # repair while the store still holds its other members)
+        held_events = p.clusterer.events_
+        assert held_events and set(held_events) == set(p.store.recent_events(20))
+        for eid, members in held_events.items():
+            assert sorted(m.doc.id for m in members) == sorted(s.article.id for s in p.store.event_members(eid))
         more = p.add_many(arts[60:])
         assert all(o.status in ("new_event", "joined_event", "duplicate") for o in more)
         assert len(p.clusterer.assignments_) <= 20

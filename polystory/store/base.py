@@ -56,6 +56,9 @@ class Store(Protocol):
     def replay(self, encoder_name: str) -> Iterator[tuple[Document, np.ndarray, str]]:
         """(document, vector, event id) of every clustered article in arrival order."""
 
+    def recent_events(self, max_articles: int) -> list[str]:
+        """The events that grew most recently, whole, holding at most ``max_articles``."""
+
     def story_links(self) -> dict[str, str]: ...
 
     def snapshot(self) -> ContextManager[None]:
@@ -126,6 +129,21 @@ class SQLStore:
             if len(rows) < self.REPLAY_PAGE:
                 return
             last = rows[-1][17]
+
+    def recent_events(self, max_articles: int) -> list[str]:
+        """The events that grew most recently, whole, while they hold at most
+        ``max_articles`` articles together (at least one event): what a pipeline bounded
+        to ``max_articles`` holds in memory."""
+        rows = self._q("SELECT m.event_id, MAX(a.seq) AS last, COUNT(*) FROM memberships m "
+                       "JOIN articles a ON a.id=m.article_id GROUP BY m.event_id "
+                       "ORDER BY last DESC, m.event_id LIMIT ?", (max_articles + 1,))
+        out, total = [], 0
+        for event_id, _, n in rows:
+            if out and total + n > max_articles:
+                break
+            out.append(event_id)
+            total += n
+        return out
 
     def encoders(self) -> list[str]:
         """The names of the encoders whose vectors place the stored articles."""
