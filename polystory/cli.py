@@ -50,7 +50,9 @@ class _Cli(click.Group):
             return super().invoke(ctx)
         except PolystoryError as e:
             raise click.ClickException(str(e)) from None
-        except (BrokenPipeError, KeyboardInterrupt):
+        except (BrokenPipeError, KeyboardInterrupt) as e:
+            if isinstance(e, BrokenPipeError):   # the reader left: nothing more to flush
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(130)
 
 
@@ -94,12 +96,13 @@ def _event_json(e: Event) -> dict:
             "headline": e.headline, "actors": list(e.actors)}
 
 
-def _print_story(p, s: Story) -> None:
+def _print_story(p, s: Story, events: dict[str, Event] | None = None) -> None:
+    """A story and its events; ``events`` (id -> event) if already read, else from ``p``."""
     click.echo(f"Story {s.id}: {s.title}")
     if s.actors:
         click.echo(f"  actors: {', '.join(s.actors)}")
     for eid in s.event_ids:
-        e = p.event(eid)[0]
+        e = events[eid] if events is not None else p.event(eid)[0]
         click.echo(f"  {_date(e.event_date) or 'undated':>10}  {eid}  [{', '.join(e.languages)}] "
                    f"{len(e.article_ids)} article(s)  {e.headline}")
 
@@ -108,6 +111,14 @@ def _pipeline(settings: Settings, db: str | None, **kw):
     from .pipeline import Pipeline
 
     return Pipeline(settings, db=db, **kw)
+
+
+def _store(settings: Settings, db: str | None):
+    """The store alone, for commands that only read: no encoder, no clusterer, no replay."""
+    from .config import default_db_path
+    from .store import open_store
+
+    return open_store(db or settings.db or str(default_db_path()))
 
 
 def _today() -> datetime.date:
@@ -239,13 +250,21 @@ def events(config_file, db, verbose, fmt: str, story: str | None) -> None:
     Example: polystory events --db news.db --format json
     """
     settings = _settings(config_file, verbose)
-    with _pipeline(settings, db) as p:
-        for e in p.events(story_id=story):
-            if fmt == "json":
-                click.echo(json.dumps(_event_json(e), ensure_ascii=False))
-            else:
-                click.echo(f"{e.id}  {_date(e.event_date) or 'undated':>10}  [{', '.join(e.languages)}] "
-                           f"{len(e.article_ids)} article(s)  {e.headline}")
+    store = _store(settings, db)
+    try:
+        with store.snapshot():          # one state, even mid-ingest; rows stream from SQL
+            _echo_events(store.iter_events(story_id=story), fmt)
+    finally:
+        store.close()
+
+
+def _echo_events(events: Iterable[Event], fmt: str) -> None:
+    for e in events:
+        if fmt == "json":
+            click.echo(json.dumps(_event_json(e), ensure_ascii=False))
+        else:
+            click.echo(f"{e.id}  {_date(e.event_date) or 'undated':>10}  [{', '.join(e.languages)}] "
+                       f"{len(e.article_ids)} article(s)  {e.headline}")
 
 
 @main.command()
@@ -257,14 +276,20 @@ def stories(config_file, db, verbose, fmt: str) -> None:
     Example: polystory stories --db news.db
     """
     settings = _settings(config_file, verbose)
-    with _pipeline(settings, db) as p, p.store.snapshot():   # one state, even mid-ingest
-        for s in p.stories():
-            if fmt == "json":
-                click.echo(json.dumps({"id": s.id, "title": s.title, "actors": list(s.actors),
-                                       "events": [_event_json(p.event(e)[0]) for e in s.event_ids]},
-                                      ensure_ascii=False))
-            else:
-                _print_story(p, s)
+    store = _store(settings, db)
+    try:
+        with store.snapshot():   # one state, even mid-ingest
+            for row in store.iter_stories():
+                s = row["story"]
+                events = store.events_by_id(s.event_ids)
+                if fmt == "json":
+                    click.echo(json.dumps({"id": s.id, "title": s.title, "actors": list(s.actors),
+                                           "events": [_event_json(events[e]) for e in s.event_ids]},
+                                          ensure_ascii=False))
+                else:
+                    _print_story(None, s, events)
+    finally:
+        store.close()
 
 
 @main.command()
@@ -277,33 +302,41 @@ def show(event_id: str, config_file, db, verbose, fmt: str) -> None:
     Example: polystory show E8aefb06c426e --db news.db
     """
     settings = _settings(config_file, verbose)
-    with _pipeline(settings, db) as p:
-        e, members = p.event(event_id)
-        by_lang: dict[str, list] = {}
-        for m in members:
-            by_lang.setdefault(m.document.language, []).append(m)
-        if fmt == "json":
-            out = _event_json(e)
-            out["by_language"] = {
-                lang: [{"id": m.article.id, "title": m.document.title, "url": m.article.url,
-                        "published": _date(m.document.published),
-                        "event_date": _date(m.document.event_date),
-                        "actors": list(m.document.entity_names), "evidence": m.evidence}
-                       for m in ms] for lang, ms in by_lang.items()}
-            click.echo(json.dumps(out, ensure_ascii=False, indent=2))
-            return
-        click.echo(f"Event {e.id}  ({_date(e.event_date) or 'undated'})  story {e.story_id}")
-        click.echo(f"  {e.headline}")
-        if e.actors:
-            click.echo(f"  actors: {', '.join(e.actors)}")
-        for lang, ms in sorted(by_lang.items()):
-            click.echo(f"  [{lang}]")
-            for m in ms:
-                d = m.document
-                why = m.evidence.get("shared_names")
-                click.echo(f"    {m.article.id}  published {_date(d.published) or '?'}  "
-                           f"event date {_date(d.event_date) or '?'}  {d.title or d.text[:80]!r}"
-                           + (f"  (shared: {', '.join(why)})" if why else ""))
+    store = _store(settings, db)
+    try:
+        _show(store, event_id, fmt)
+    finally:
+        store.close()
+
+
+def _show(store, event_id: str, fmt: str) -> None:
+    """One event's lines (the ``show`` command)."""
+    e, members = store.event(event_id)
+    by_lang: dict[str, list] = {}
+    for m in members:
+        by_lang.setdefault(m.document.language, []).append(m)
+    if fmt == "json":
+        out = _event_json(e)
+        out["by_language"] = {
+            lang: [{"id": m.article.id, "title": m.document.title, "url": m.article.url,
+                    "published": _date(m.document.published),
+                    "event_date": _date(m.document.event_date),
+                    "actors": list(m.document.entity_names), "evidence": m.evidence}
+                   for m in ms] for lang, ms in by_lang.items()}
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"Event {e.id}  ({_date(e.event_date) or 'undated'})  story {e.story_id}")
+    click.echo(f"  {e.headline}")
+    if e.actors:
+        click.echo(f"  actors: {', '.join(e.actors)}")
+    for lang, ms in sorted(by_lang.items()):
+        click.echo(f"  [{lang}]")
+        for m in ms:
+            d = m.document
+            why = m.evidence.get("shared_names")
+            click.echo(f"    {m.article.id}  published {_date(d.published) or '?'}  "
+                       f"event date {_date(d.event_date) or '?'}  {d.title or d.text[:80]!r}"
+                       + (f"  (shared: {', '.join(why)})" if why else ""))
 
 
 @main.command()
