@@ -1,6 +1,7 @@
 """Shared helpers of the bench scripts: documents and cached vectors of a data set."""
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -15,24 +16,42 @@ from polystory.models import Article, Document
 CACHE = Path(__file__).resolve().parent / ".cache"
 
 
+def bench_settings() -> Settings:
+    """Defaults, with ``POLYSTORY_*`` from the environment (``POLYSTORY_ENCODER=static``)."""
+    import os
+
+    from polystory.config import load_settings
+
+    return load_settings(env=os.environ)
+
+
 def items_for(name: str, arts: list[Article], settings: Settings | None = None) -> list[Item]:
     """Cleaned, enriched documents with their vectors (cached in bench/.cache/NAME.npz)."""
-    settings = settings or Settings()
+    settings = settings or bench_settings()
     docs = []
     for a in arts:
         d = clean(a, settings)
         if d is None:  # too short to clean: keep what there is (as polystory pairs does)
             d = Document(id=a.id, title=a.title, text=a.text, language=a.language)
         docs.append(enrich(d, settings))
-    path = CACHE / f"{name}.npz"
+    # vectors are cached by the text the encoder sees, so a change to cleaning re-embeds
+    # exactly the documents whose input changed
+    texts = [embed_input(d, settings.embed_chars) for d in docs]
+    keys = [hashlib.sha1(f"{settings.encoder}\0{t}".encode()).hexdigest() for t in texts]
+    path = CACHE / (f"{name}.npz" if settings.encoder == Settings().encoder
+                    else f"{name}.{settings.encoder}.npz")
+    cached: dict[str, np.ndarray] = {}
     if path.exists():
         data = np.load(path)
-        by_id = dict(zip(data["ids"].tolist(), data["vecs"]))
-        if all(a.id in by_id for a in arts):
-            return [Item(d, by_id[d.id]) for d in docs]
-    enc = get_encoder(settings.encoder)
-    texts = [embed_input(d, settings.embed_chars) for d in docs]
-    vecs = np.concatenate([enc.encode(texts[i:i + 32]) for i in range(0, len(texts), 32)])
-    CACHE.mkdir(exist_ok=True)
-    np.savez(path, ids=np.array([d.id for d in docs]), vecs=vecs)
-    return [Item(d, v) for d, v in zip(docs, vecs)]
+        if "keys" in data.files:
+            cached = dict(zip(data["keys"].tolist(), data["vecs"]))
+    todo = [i for i, k in enumerate(keys) if k not in cached]
+    if todo:
+        enc = get_encoder(settings.encoder)
+        for s in range(0, len(todo), 32):
+            chunk = todo[s:s + 32]
+            for i, v in zip(chunk, enc.encode([texts[i] for i in chunk])):
+                cached[keys[i]] = v
+        CACHE.mkdir(exist_ok=True)
+        np.savez(path, keys=np.array(list(cached)), vecs=np.stack(list(cached.values())))
+    return [Item(d, cached[k]) for d, k in zip(docs, keys)]

@@ -20,6 +20,12 @@ def events_dev() -> tuple[list[Article], list[dict]]:
     return arts, rows
 
 
+def ecbplus_dev() -> tuple[list[Article], list[dict]]:
+    """ECB+ topics 1-35, blind (id and text only), and the key rows (event, group = topic)."""
+    rows = [json.loads(l) for l in open(SHARED / "data/ecbplus-dev/docs.jsonl", encoding="utf-8")]
+    return [Article(id=r["id"], text=r["text"]) for r in rows], rows
+
+
 def seeds() -> list[Article]:
     files = sorted((SHARED / "seeds").glob("0*.txt"))
     return [Article(id=f.stem, text=f.read_text(encoding="utf-8")) for f in files]
@@ -42,6 +48,8 @@ def semeval_articles(split: str) -> list[Article]:
 def load(name: str) -> list[Article]:
     if name == "events-dev":
         return events_dev()[0]
+    if name == "ecbplus-dev":
+        return ecbplus_dev()[0]
     if name == "seeds":
         return seeds()
     if name.startswith("semeval-"):

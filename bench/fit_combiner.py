@@ -69,29 +69,6 @@ def fit(X, y):
     return m
 
 
-def calibrate(X, model, ids, key, names) -> float:
-    """The average-linkage cut for BCubed F1 on the training articles: the middle of the
-    thresholds within ``PLATEAU`` of the best F1 (the argmax alone swings with a few pairs).
-    Probabilities get the same date-conflict scaling as ``PairScorer.event_proba``."""
-    from scipy.cluster.hierarchy import fcluster, linkage
-
-    from polystory.cluster import similarity
-    from polystory.eval import bcubed
-
-    p = model.predict_proba(X)[:, 1]
-    if "date_far" in names:
-        known, far = X[:, names.index("date_known")], X[:, names.index("date_far")]
-        p = np.where((known > 0) & (far > similarity._CONFLICT_FAR),
-                     p * similarity.DATE_CONFLICT_FACTOR, p)
-    dist = 1.0 - p  # pairs in scipy's condensed order
-    Z = linkage(dist, method="average")
-    grid = np.arange(0.30, 0.951, 0.025)
-    f1 = [bcubed(key, dict(zip(ids, fcluster(Z, 1.0 - t, criterion="distance").tolist()))).f1
-          for t in grid]
-    good = [t for t, f in zip(grid, f1) if f >= max(f1) - PLATEAU]
-    return round(float(np.median(good)), 3)
-
-
 @functools.lru_cache(maxsize=None)
 def semeval_pairs(names: tuple[str, ...]):
     """Features and labels of SemEval dev.csv pairs rated clearly similar (Overall <= 1.5:
@@ -115,38 +92,137 @@ def semeval_pairs(names: tuple[str, ...]):
     return np.array(X), np.array(y)
 
 
-def fit_all(items, rows, features=None) -> dict:
-    """Fit both combiners and calibrate their thresholds; ``features`` restricts the event
-    model (ablations)."""
+@dataclasses.dataclass
+class TrainingSet:
+    """Labelled articles of one data set: ``rows`` carry ``event`` (and ``group`` where the
+    groups are stories); ``augment`` adds publication-blind copies of its pairs;
+    ``story`` says whether its groups are stories (ECB+ topics are not)."""
+
+    name: str
+    items: list
+    rows: list
+    augment: bool = AUGMENT
+    story: bool = True
+
+
+#: Easy negatives (pairs of different groups) kept per pair of the same group.
+CROSS_GROUP_NEGATIVES = 1.0
+
+
+def _set_pairs(ts: TrainingSet, names, seed: int = 0):
+    """Features and labels of one set's pairs: all pairs within a group, and a sample of
+    pairs across groups (easy negatives; sampled so they do not swamp the hard ones)."""
     scorer = PairScorer(combiner={"event": {}, "story": {}})
-    for it in items:
+    for it in ts.items:
         scorer.learn_one(it)
+    X, ye, ys = pair_matrix(ts.items, ts.rows, scorer, names, augment=ts.augment)
+    n = len(ts.items)
+    iu = np.triu_indices(n, 1)
+    groups = np.array([r.get("group", "") for r in ts.rows], dtype=object)
+    within = (groups[:, None] == groups[None, :])[iu]
+    keep = within.copy()
+    n_cross = int((~within).sum())
+    want = int(CROSS_GROUP_NEGATIVES * within.sum())
+    if n_cross > want:
+        rng = np.random.default_rng(seed)
+        cross_idx = np.flatnonzero(~within)
+        keep[rng.choice(cross_idx, size=want, replace=False)] = True
+    else:
+        keep |= ~within
+    reps = len(X) // len(within)
+    keep = np.tile(keep, reps)
+    return X[keep], ye[keep], ys[keep]
+
+
+def fit_sets(sets: list[TrainingSet], features=None, with_semeval: bool | None = None) -> dict:
+    """Fit both combiners on several labelled sets (and the clear SemEval dev pairs), and
+    calibrate each threshold for the best mean BCubed F1 over the sets."""
     out = {}
     event_names = tuple(features) if features else EVENT_FEATURES
-    ids = [it.doc.id for it in items]
-    for model, names, col in (("event", event_names, "event"), ("story", STORY_FEATURES, "group")):
-        X, ye, ys = pair_matrix(items, rows, scorer, names, augment=AUGMENT)
-        if col == "event" and WITH_SEMEVAL:
-            Xs, ysem = semeval_pairs(tuple(names))
-            m = fit(np.vstack([X, Xs]), np.concatenate([ye, ysem]))
-        else:
-            m = fit(X, ye if col == "event" else ys)
-        if AUGMENT:  # calibrate on the real pairs only (the first half)
-            X = X[: len(X) // 2]
-        out[model] = {"weights": {n: round(float(w), 4) for n, w in zip(names, m.coef_[0])},
-                      "bias": round(float(m.intercept_[0]), 4),
-                      "threshold": calibrate(X, m, ids, {r["id"]: r[col] for r in rows}, list(names))}
+    for model, names in (("event", event_names), ("story", STORY_FEATURES)):
+        Xs, ys = [], []
+        for ts in sets:
+            if model == "story" and not ts.story:
+                continue
+            X, ye, yst = _set_pairs(ts, names)
+            Xs.append(X)
+            ys.append(ye if model == "event" else yst)
+        if model == "event" and (WITH_SEMEVAL if with_semeval is None else with_semeval):
+            Xsem, ysem = semeval_pairs(tuple(names))
+            Xs.append(Xsem)
+            ys.append(ysem)
+        m = fit(np.vstack(Xs), np.concatenate(ys))
+        spec = {"weights": {n: round(float(w), 4) for n, w in zip(names, m.coef_[0])},
+                "bias": round(float(m.intercept_[0]), 4)}
+        col = "event" if model == "event" else "group"
+        spec["threshold"] = calibrate_sets([ts for ts in sets if model == "event" or ts.story],
+                                           model, spec, col)
+        out[model] = spec
     return out
+
+
+def calibrate_sets(sets: list[TrainingSet], model: str, spec: dict, col: str) -> float:
+    """The average-linkage cut with the best mean BCubed F1 over the sets' real (not
+    publication-blind) articles: the middle of the thresholds within ``PLATEAU`` of it."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    from polystory.eval import bcubed
+
+    grid = np.arange(0.30, 0.951, 0.025)
+    f1 = np.zeros(len(grid))
+    for ts in sets:
+        scorer = PairScorer(combiner={"event": spec, "story": spec})
+        for it in ts.items:
+            scorer.learn_one(it)
+        f = scorer.feature_matrix(ts.items, ts.items)
+        p = scorer.event_proba(f) if model == "event" else scorer.story_proba(f)
+        Z = linkage(1.0 - p[np.triu_indices(len(ts.items), 1)], method="average")
+        key = {r["id"]: r[col] for r in ts.rows}
+        ids = [it.doc.id for it in ts.items]
+        f1 += [bcubed(key, dict(zip(ids, fcluster(Z, 1.0 - t, criterion="distance").tolist()))).f1
+               for t in grid]
+    f1 /= len(sets)
+    good = [t for t, f in zip(grid, f1) if f >= f1.max() - PLATEAU]
+    return round(float(np.median(good)), 3)
+
+
+def fit_all(items, rows, features=None) -> dict:
+    """Fit both combiners on one labelled set (events-dev-like rows); see ``fit_sets``."""
+    return fit_sets([TrainingSet("train", items, rows)], features=features)
+
+
+def training_sets(ecbplus: bool = True) -> list[TrainingSet]:
+    """The shipped combiner's training data: events-dev, and ECB+ topics 1-35."""
+    from datasets import ecbplus_dev
+
+    arts, rows = events_dev()
+    sets = [TrainingSet("events-dev", items_for("events-dev", arts), rows)]
+    if ecbplus:
+        arts, rows = ecbplus_dev()
+        sets.append(TrainingSet("ecbplus-dev", items_for("ecbplus-dev", arts), rows,
+                                augment=False, story=False))
+    return sets
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "polystory/data/combiner.json"))
+    ap.add_argument("--out", default=None, help="default: polystory/data/combiner.json, or "
+                    "static_combiner.json with POLYSTORY_ENCODER=static")
     args = ap.parse_args()
-    arts, rows = events_dev()
-    items = items_for("events-dev", arts)
-    combiner = fit_all(items, rows)
-    combiner["fitted_on"] = "events-dev (84 articles, all pairs), bench/fit_combiner.py"
+    from common import bench_settings
+
+    from polystory.embed import get_encoder
+
+    encoder = bench_settings().encoder
+    data = Path(__file__).resolve().parents[1] / "polystory/data"
+    args.out = args.out or str(data / ("static_combiner.json" if encoder == "static" else "combiner.json"))
+    sets = training_sets()
+    combiner = fit_sets(sets)
+    combiner["fitted_on"] = ("events-dev (84 articles, all pairs), ecbplus-dev (ECB+ topics 1-35: pairs "
+                             "within a topic and as many across), SemEval dev.csv clear pairs; "
+                             "bench/fit_combiner.py")
+    if encoder == "static":  # a combiner is only valid for the vectors it was fitted on
+        combiner["encoder"] = get_encoder(encoder).name
     Path(args.out).write_text(json.dumps(combiner, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(combiner, indent=2))
 

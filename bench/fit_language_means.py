@@ -1,6 +1,7 @@
 """Fit the prior language mean vectors used for language-bias correction.
 
-Usage: python bench/fit_language_means.py   (needs bench/.cache/semeval-dev.npz, made by
+Usage: python bench/fit_language_means.py   (POLYSTORY_ENCODER=static: the static
+encoder's, polystory/data/language_means_static.npz; needs bench/.cache/semeval-dev.npz, made by
 bench/embed_cache.py, or embeds the texts itself)
 
 The SemEval sample's dev.csv holds ~2,400 news texts in 10 languages with their language
@@ -35,7 +36,11 @@ def main() -> None:
         if len(vecs) >= MIN_TEXTS:
             means[lang] = np.mean(vecs, axis=0)
         print(lang, len(vecs), file=sys.stderr)
-    out = Path(__file__).resolve().parents[1] / "polystory/data/language_means.npz"
+    from common import bench_settings
+
+    static = bench_settings().encoder == "static"  # POLYSTORY_ENCODER=static: its own means
+    out = Path(__file__).resolve().parents[1] / "polystory/data" / (
+        "language_means_static.npz" if static else "language_means.npz")
     np.savez_compressed(out, **{k: v.astype(np.float32) for k, v in means.items()})
     print(f"wrote {out} ({', '.join(means)})", file=sys.stderr)
 

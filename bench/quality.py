@@ -22,7 +22,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import items_for  # noqa: E402
 from datasets import events_dev, seeds  # noqa: E402
-from fit_combiner import fit_all  # noqa: E402
+from fit_combiner import TrainingSet, fit_sets, training_sets  # noqa: E402
 
 from polystory import Pipeline  # noqa: E402
 from polystory.cluster import EVENT_FEATURES, STORY_FEATURES, PairScorer  # noqa: E402
@@ -38,6 +38,7 @@ class CachedEncoder:
 
         inner = get_encoder(settings.encoder)
         self.name, self.dim = inner.name, inner.dim
+        self.combiner = getattr(inner, "combiner", None)
         self._inner = inner
         self._by_text = {embed_input(it.doc, settings.embed_chars): it.vec for it in items}
 
@@ -79,36 +80,86 @@ def raw_baseline(items, rows) -> dict:
     return {"event_bcubed_f1": round(best[0], 4), "best_distance_threshold": best[1]}
 
 
-def logo(arts, rows, items, encoder, features=None) -> dict:
-    """Leave-one-group-out: refit without group g, cluster everything, score g's articles."""
-    groups = sorted({r["group"] for r in rows})
-    pred_event, pred_story, dates = {}, {}, {}
-    for g in groups:
+def _held_out(name, arts, rows, fold_of, fit_fold, encoder) -> dict:
+    """Score each article with the clustering of the fold that held it out: for each fold,
+    ``fit_fold(fold)`` gives a combiner, the whole stream goes through the pipeline with it,
+    and only that fold's articles are kept; cluster ids are made distinct per fold."""
+    pred: dict[str, dict] = {}
+    for fold in sorted(set(fold_of.values())):
+        out = run_pipeline(arts, encoder, PairScorer(combiner=fit_fold(fold)))
+        for o in out:
+            if fold_of[o["id"]] == fold:
+                pred[o["id"]] = {"id": o["id"], "event": f"{fold}:{o['event']}",
+                                 "story": f"{fold}:{o['story']}", "event_date": o["event_date"]}
+        print(f"{name} fold {fold}", file=sys.stderr)
+    return evaluate(rows, list(pred.values()))
+
+
+def logo(arts, rows, items, encoder, features=None, others=()) -> dict:
+    """events-dev leave-one-group-out: refit without group g (on the rest and ``others``),
+    cluster everything, score g's articles."""
+    fold_of = {r["id"]: r["group"] for r in rows}
+
+    def fit_fold(g):
         keep = [i for i, r in enumerate(rows) if r["group"] != g]
-        combiner = fit_all([items[i] for i in keep], [rows[i] for i in keep], features=features)
-        out = run_pipeline(arts, encoder, PairScorer(combiner=combiner))
-        for r, o in zip(rows, out):
-            if r["group"] == g:
-                pred_event[r["id"]], pred_story[r["id"]] = o["event"], o["story"]
-                dates[r["id"]] = o["event_date"]
-    # score every article with the clustering of the fold that held its group out;
-    # ids of different folds are made distinct so clusters never span folds
-    fold = {r["id"]: r["group"] for r in rows}
-    ev = {i: f"{fold[i]}:{e}" for i, e in pred_event.items()}
-    st = {i: f"{fold[i]}:{s}" for i, s in pred_story.items()}
-    out_rows = [{"id": i, "event": ev[i], "story": st[i], "event_date": dates[i]} for i in ev]
-    return evaluate(rows, out_rows)
+        ts = TrainingSet("events-dev", [items[i] for i in keep], [rows[i] for i in keep])
+        return fit_sets([ts, *others], features=features)
+    return _held_out("events-dev", arts, rows, fold_of, fit_fold, encoder)
+
+
+#: ecbplus-dev is cross-validated in this many folds of whole topics.
+ECB_FOLDS = 5
+
+
+def leave_topics_out(ecb: TrainingSet, arts, others, encoder, features=None) -> dict:
+    """ecbplus-dev in ``ECB_FOLDS`` folds of topics: fit on the other topics (and
+    ``others``), score the held-out topics."""
+    topics = sorted({r["group"] for r in ecb.rows}, key=lambda t: int(t.removeprefix("topic")))
+    fold_of_topic = {t: i % ECB_FOLDS for i, t in enumerate(topics)}
+    fold_of = {r["id"]: fold_of_topic[r["group"]] for r in ecb.rows}
+
+    def fit_fold(k):
+        keep = [i for i, r in enumerate(ecb.rows) if fold_of[r["id"]] != k]
+        ts = TrainingSet(ecb.name, [ecb.items[i] for i in keep], [ecb.rows[i] for i in keep],
+                         augment=False, story=False)
+        return fit_sets([*others, ts], features=features)
+    return _held_out("ecbplus-dev", arts, ecb.rows, fold_of, fit_fold, encoder)
+
+
+def cross_data_set(ecb_arts, ecb_rows, others, encoder, features=None) -> dict:
+    """Fitted without any ECB+ document, scored on ecbplus-dev: news nobody tuned for."""
+    out = run_pipeline(ecb_arts, encoder, PairScorer(combiner=fit_sets(list(others), features=features)))
+    return evaluate(ecb_rows, out)
+
+
+def generalisation(features=None) -> dict:
+    """The held-out and cross-data-set figures (issue 13's table), for one feature set."""
+    from datasets import ecbplus_dev
+
+    settings = __import__("polystory.config", fromlist=["Settings"]).Settings()
+    ev, ecb = training_sets()
+    ev_arts, _ = events_dev()
+    ecb_arts, _ = ecbplus_dev()
+    encoder = CachedEncoder(ev.items + ecb.items, settings)
+    return {
+        "events_dev_logo": logo(ev_arts, ev.rows, ev.items, encoder, features, others=[ecb]),
+        "ecbplus_dev_leave_topics_out": leave_topics_out(ecb, ecb_arts, [ev], encoder, features),
+        "ecbplus_dev_cross_data_set": cross_data_set(ecb_arts, ecb.rows, [ev], encoder, features),
+    }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--logo", action="store_true", help="leave-one-group-out refits")
-    ap.add_argument("--ablation", action="store_true", help="LOGO with feature subsets")
+    ap.add_argument("--ablation", action="store_true", help="held-out figures with feature subsets")
+    ap.add_argument("--generalise", action="store_true",
+                    help="events-dev leave-one-group-out, ecbplus-dev leave-topics-out and the "
+                         "cross-data-set figure (fitted without ECB+, scored on ecbplus-dev)")
     ap.add_argument("--json", default="", help="write the figures to this file")
     args = ap.parse_args()
-    from polystory.config import Settings
+    from common import bench_settings
 
-    settings = Settings()
+    settings = bench_settings()
     arts, rows = events_dev()
     items = items_for("events-dev", arts)
     seed_arts = seeds()
@@ -129,27 +180,30 @@ def main() -> None:
     report["seeds"] = {"events": len({o["event"] for o in seed_out}),
                        "stories": len({o["story"] for o in seed_out}),
                        "assignment": {o["id"][:3]: o["event"] for o in seed_out}}
-    if args.logo or args.ablation:
-        report["events_dev_logo"] = logo(arts, rows, items, encoder)
+    if args.generalise:
+        report.update(generalisation())
+    elif args.logo:
+        report["events_dev_logo"] = logo(arts, rows, items, encoder, others=training_sets()[1:])
     if args.ablation:
         ablations = {
             "embedding only (cos_raw)": ["cos_raw"],
             "+ language-bias correction": ["cos_raw", "cos_centered", "cross_cos", "same_lang"],
             "+ names": ["cos_raw", "cos_centered", "cross_cos", "same_lang", "entities"],
             "+ numbers": ["cos_raw", "cos_centered", "cross_cos", "same_lang", "entities", "numbers"],
-            "+ date features": [f for f in EVENT_FEATURES if f != "names_disjoint"],
-            "+ names_disjoint: all": list(EVENT_FEATURES),
+            "+ date features": [f for f in EVENT_FEATURES if f != "names_disjoint" and not f.startswith("tfidf")],
+            "+ names_disjoint": [f for f in EVENT_FEATURES if not f.startswith("tfidf")],
+            "+ tfidf, tfidf_title: all": list(EVENT_FEATURES),
             "all but language-bias correction": [f for f in EVENT_FEATURES
                                                  if f not in ("cos_centered", "cross_cos")],
             "all but dates": list(STORY_FEATURES) + ["names_disjoint"],
             "all but names_disjoint": [f for f in EVENT_FEATURES if f != "names_disjoint"],
+            "all but the lexical signal": [f for f in EVENT_FEATURES if not f.startswith("tfidf")],
         }
-        report["ablation_logo"] = {}
+        report["ablation"] = {}
         for name, feats in ablations.items():
-            r = logo(arts, rows, items, encoder, features=feats)
-            report["ablation_logo"][name] = {"event_f1": r["events"]["bcubed"]["f1"],
-                                             "story_f1": r["stories"]["bcubed"]["f1"]}
-            print(name, report["ablation_logo"][name], file=sys.stderr)
+            r = generalisation(feats)
+            report["ablation"][name] = {k: r[k]["events"]["bcubed"]["f1"] for k in r}
+            print(name, report["ablation"][name], file=sys.stderr)
     text = json.dumps(report, indent=2, ensure_ascii=False)
     print(text)
     if args.json:

@@ -21,13 +21,14 @@ from common import items_for  # noqa: E402
 from datasets import semeval, semeval_articles  # noqa: E402
 from quality import CachedEncoder  # noqa: E402
 
-from polystory.config import Settings  # noqa: E402
 from polystory.eval import pearson  # noqa: E402
 from polystory.pairs import Pair, score_pairs  # noqa: E402
 
 
 def main() -> None:
-    settings = Settings()
+    from common import bench_settings
+
+    settings = bench_settings()
     dev_ids = {r["pair_id"] for r in semeval("dev")}
     rows = [r for r in semeval("test") if r["pair_id"] not in dev_ids]
     items = items_for("semeval-test", semeval_articles("test"))

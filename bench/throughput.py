@@ -99,7 +99,7 @@ def stream_figures(arts: list[Article], encoder: str, n: int, checkpoints: list[
         p.encoder.encode(["warm up"])
         stream = resample(arts, n, shift_days=7)     # lazily: RSS is the pipeline's, not the input's
         lat, points = [], []
-        done, t0 = 0, time.perf_counter()
+        done, t0, cpu0 = 0, time.perf_counter(), time.process_time()
         t_mark, done_mark = t0, 0
         while chunk := list(itertools.islice(stream, batch)):
             tb = time.perf_counter()
@@ -115,11 +115,13 @@ def stream_figures(arts: list[Article], encoder: str, n: int, checkpoints: list[
                 print(json.dumps({"encoder": encoder, "n": n, **points[-1]}), flush=True)
                 t_mark, done_mark = now, done
         wall = time.perf_counter() - t0
+        cpu = time.process_time() - cpu0   # all threads of this process (a shared machine: wall > cpu / 2)
         events = len(p.clusterer.events_)
         p.close()
     lat_ms = np.array(lat) * 1000
     return {"encoder": encoder, "articles": n, "batch": batch, "seconds": round(wall, 1),
-            "articles_per_s": round(n / wall, 2), "events": events,
+            "articles_per_s": round(n / wall, 2), "cpu_s": round(cpu, 1),
+            "cpu_ms_per_article": round(1000 * cpu / n, 1), "events": events,
             "latency_ms_p50": round(float(np.percentile(lat_ms, 50)), 1),
             "latency_ms_p95": round(float(np.percentile(lat_ms, 95)), 1),
             "rss_mib_end": round(rss_mib()), "curve": points}
@@ -134,6 +136,9 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=16, help="articles per add_many call")
     ap.add_argument("--skip", default="", help="comma list of parts to skip: encoder,e2e,scale")
     ap.add_argument("--json", help="write all figures to this JSON file")
+    ap.add_argument("--encoders", default="e5-small,static,hashing", help="encoder-table encoders")
+    ap.add_argument("--e2e-encoders", default="e5-small", help="comma list: end-to-end runs")
+    ap.add_argument("--scale-encoder", default="hashing", help="the scale curve's encoder")
     args = ap.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     arts = real_articles()
@@ -141,16 +146,19 @@ def main() -> None:
                        "date": time.strftime("%Y-%m-%d")}, "base_articles": len(arts)}
     print(f"{len(arts)} real base articles", flush=True)
     if "encoder" not in skip:
-        out["encoder"] = encoder_table(arts, ["e5-small", "hashing"],
+        out["encoder"] = encoder_table(arts, args.encoders.split(","),
                                        [int(c) for c in args.chars.split(",")], args.encoder_texts)
     if "e2e" not in skip:
-        out["e2e"] = stream_figures(arts, "e5-small", args.e2e, [], Settings(), args.batch)
-        print(json.dumps({k: v for k, v in out["e2e"].items() if k != "curve"}), flush=True)
+        out["e2e"] = []
+        for name in args.e2e_encoders.split(","):
+            out["e2e"].append(stream_figures(arts, name, args.e2e, [], Settings(encoder=name), args.batch))
+            print(json.dumps({k: v for k, v in out["e2e"][-1].items() if k != "curve"}), flush=True)
     if "scale" not in skip:
         out["scale"] = []
         for n in (int(s) for s in args.sizes.split(",")):
             checkpoints = sorted({c for c in (1000, 2000, 5000, 10000, 20000, 50000, 100000) if c < n})
-            out["scale"].append(stream_figures(arts, "hashing", n, checkpoints, Settings(), args.batch))
+            out["scale"].append(stream_figures(arts, args.scale_encoder, n, checkpoints,
+                                               Settings(encoder=args.scale_encoder), args.batch))
             print(json.dumps({k: v for k, v in out["scale"][-1].items() if k != "curve"}), flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=2) + "\n")

@@ -38,6 +38,14 @@ def format_option(f: Callable) -> Callable:
                         show_default=True, help="Output format.")(f)
 
 
+def batch_options(f: Callable) -> Callable:
+    """The options of the batch commands (``cluster``, ``timeline``)."""
+    f = click.option("--skip-bad", is_flag=True, help="Exit 0 even if some input records were bad.")(f)
+    f = click.option("-v", "--verbose", count=True)(f)
+    f = click.option("--config", "config_file", type=click.Path(dir_okay=False))(f)
+    return f
+
+
 def _settings(config_file: str | None, verbose: int, **overrides) -> Settings:
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
@@ -105,6 +113,12 @@ def _print_story(p, s: Story, events: dict[str, Event] | None = None) -> None:
         e = events[eid] if events is not None else p.event(eid)[0]
         click.echo(f"  {_date(e.event_date) or 'undated':>10}  {eid}  [{', '.join(e.languages)}] "
                    f"{len(e.article_ids)} article(s)  {e.headline}")
+
+
+def _print_timeline(entries) -> None:
+    click.echo("  timeline:")
+    for e in entries:
+        click.echo(f"  {str(e.date):>10}  {e.summary}  ({len(e.article_ids)} article(s))")
 
 
 def _pipeline(settings: Settings, db: str | None, **kw):
@@ -270,24 +284,38 @@ def _echo_events(events: Iterable[Event], fmt: str) -> None:
 @main.command()
 @common_options
 @format_option
-def stories(config_file, db, verbose, fmt: str) -> None:
-    """List stories with their events in time order.
+@click.option("--timeline", "with_timeline", is_flag=True,
+              help="Also each story's timeline: its salient dates with a short summary each.")
+@click.option("--dates", type=click.IntRange(min=1), default=None,
+              help="With --timeline: at most this many dates (default: the salient ones).")
+@click.option("--lang", default=None, help="With --timeline: summaries in this language where possible.")
+def stories(config_file, db, verbose, fmt: str, with_timeline: bool, dates: int | None,
+            lang: str | None) -> None:
+    """List stories with their events in time order (and, with --timeline, their timelines).
 
-    Example: polystory stories --db news.db
+    Example: polystory stories --db news.db --timeline
     """
     settings = _settings(config_file, verbose)
     store = _store(settings, db)
+    if with_timeline:
+        from .stories.timeline import story_timeline
     try:
         with store.snapshot():   # one state, even mid-ingest
             for row in store.iter_stories():
                 s = row["story"]
                 events = store.events_by_id(s.event_ids)
+                entries = (story_timeline(store, s.id, dates=dates, language=lang)
+                           if with_timeline else None)
                 if fmt == "json":
-                    click.echo(json.dumps({"id": s.id, "title": s.title, "actors": list(s.actors),
-                                           "events": [_event_json(events[e]) for e in s.event_ids]},
-                                          ensure_ascii=False))
+                    out = {"id": s.id, "title": s.title, "actors": list(s.actors),
+                           "events": [_event_json(events[e]) for e in s.event_ids]}
+                    if entries is not None:
+                        out["timeline"] = [e.as_dict() for e in entries]
+                    click.echo(json.dumps(out, ensure_ascii=False))
                 else:
                     _print_story(None, s, events)
+                    if entries is not None:
+                        _print_timeline(entries)
     finally:
         store.close()
 
@@ -386,9 +414,7 @@ def check(db: str | None, fmt: str) -> None:
 @click.argument("input_path", metavar="INPUT.jsonl")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True),
               help="Where to write one JSON line per input article.")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False))
-@click.option("-v", "--verbose", count=True)
-@click.option("--skip-bad", is_flag=True, help="Exit 0 even if some input records were bad.")
+@batch_options
 def cluster(input_path: str, output: str, config_file, verbose, skip_bad: bool) -> None:
     """Batch mode: cluster INPUT into events and stories on a fresh in-memory store.
 
@@ -430,6 +456,43 @@ def cluster(input_path: str, output: str, config_file, verbose, skip_bad: bool) 
 
 @main.command()
 @click.argument("input_path", metavar="INPUT.jsonl")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="Where to write one JSON line per timeline entry, in date order.")
+@click.option("--dates", type=click.IntRange(min=1), default=None,
+              help="At most this many entries (default: as many as the story's salient dates).")
+@click.option("--lang", default=None, help="Summaries in this language where its reports have one.")
+@batch_options
+def timeline(input_path: str, output: str, dates: int | None, lang: str | None, config_file,
+             verbose, skip_bad: bool) -> None:
+    """Batch mode: the timeline of INPUT's largest story, on a fresh in-memory store.
+
+    Writes one line per entry, in date order: {"date", "summary", "articles", "events"};
+    date is YYYY-MM-DD (YYYY-MM where only the month is known), articles and events are
+    the ids of the reports of that date and their events.
+
+    Example: polystory timeline articles.jsonl -o timeline.jsonl --dates 10
+    """
+    settings = _settings(config_file, verbose)
+    errors: list[ParseError] = []
+    arts = _read_all([input_path], settings, errors)
+    with _pipeline(settings, ":memory:") as p:
+        with _progress(len(arts), "cluster") as bar:
+            p.add_many(arts, progress=bar.update)
+        sizes = {s.id: sum(len(p.event(e)[0].article_ids) for e in s.event_ids) for s in p.stories()}
+        largest = min(sizes, key=lambda sid: (-sizes[sid], sid)) if sizes else None
+        entries = p.timeline(largest, dates=dates, language=lang) if largest else []
+    with open(output, "w", encoding="utf-8") as fh:
+        for e in entries:
+            out = e.as_dict()
+            fh.write(json.dumps({k: out[k] for k in ("date", "summary", "articles", "events")},
+                                ensure_ascii=False) + "\n")
+    click.echo(f"{len(arts)} articles, largest story {largest} ({sizes.get(largest, 0) if largest else 0} "
+               f"articles): {len(entries)} timeline entries -> {output}", err=True)
+    _report_bad(errors, skip_bad)
+
+
+@main.command()
+@click.argument("input_path", metavar="INPUT.jsonl")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True))
 @click.option("--config", "config_file", type=click.Path(dir_okay=False))
 @click.option("-v", "--verbose", count=True)
@@ -466,6 +529,62 @@ def pairs(input_path: str, output: str, config_file, verbose) -> None:
     click.echo(f"{len(rows)} pairs -> {output}", err=True)
 
 
+def _duration(value: str) -> float:
+    """Seconds from ``90``, ``90s``, ``10m``, ``2h`` or ``1d``."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    text = value.strip().lower()
+    try:
+        seconds = float(text[:-1]) * units[text[-1]] if text and text[-1] in units else float(text)
+    except ValueError:
+        raise click.BadParameter(f"not a duration: {value!r} (e.g. 90s, 10m, 2h)") from None
+    if seconds <= 0:
+        raise click.BadParameter(f"must be positive; got {value!r}")
+    return seconds
+
+
+def watch_options(f: Callable) -> Callable:
+    """The fetching options shared by ``watch`` and ``serve --watch``."""
+    for decorator in reversed([
+        click.option("--every", default="10m", show_default=True,
+                     help="Time between two polls of a source (90s, 10m, 2h)."),
+        click.option("--timeout", "timeout_s", type=click.FloatRange(min=0, min_open=True),
+                     default=20.0, show_default=True, help="Seconds per request (connect, read, whole body)."),
+        click.option("--host-delay", "host_delay_s", type=click.FloatRange(min=0), default=1.0,
+                     show_default=True, help="Seconds between two requests to one host."),
+        click.option("--max-bytes", type=click.IntRange(min=1024), default=5 * 1024 * 1024,
+                     show_default=True, help="Largest feed or page read."),
+        click.option("--retries", type=click.IntRange(min=0), default=2, show_default=True,
+                     help="Further tries after a timeout, connection error, 429 or 5xx."),
+        click.option("--backoff", "backoff_s", type=click.FloatRange(min=0), default=2.0,
+                     show_default=True, help="Seconds before the first retry (doubling after)."),
+        click.option("--allow-private", is_flag=True,
+                     help="Also fetch loopback and private addresses (a feed on this machine or LAN)."),
+        click.option("--allow-network", "allow_networks", multiple=True, metavar="CIDR",
+                     help="Fetch from this network although it is private (repeatable), e.g. 10.1.0.0/16."),
+        click.option("--ignore-robots", is_flag=True,
+                     help="Do not read robots.txt (only for sources that allow you to)."),
+    ]):
+        f = decorator(f)
+    return f
+
+
+def _fetch_options(timeout_s, host_delay_s, max_bytes, retries, backoff_s, allow_private,
+                   allow_networks, ignore_robots):
+    import ipaddress
+
+    from .watch import FetchOptions
+
+    for net in allow_networks:
+        try:
+            ipaddress.ip_network(net, strict=False)
+        except ValueError:
+            raise click.BadParameter(f"not a network: {net!r} (e.g. 10.1.0.0/16)",
+                                     param_hint="--allow-network") from None
+    return FetchOptions(timeout_s=timeout_s, host_delay_s=host_delay_s, max_bytes=max_bytes,
+                        retries=retries, backoff_s=backoff_s, allow_private=allow_private,
+                        allow_networks=tuple(allow_networks), robots=not ignore_robots)
+
+
 @main.command()
 @common_options
 @click.option("--host", default="127.0.0.1", show_default=True,
@@ -477,7 +596,20 @@ def pairs(input_path: str, output: str, config_file, verbose) -> None:
                    "POLYSTORY_TOKEN environment variable (a command line is visible to other "
                    "users). Off by default on loopback; on any other --host a random token is "
                    "made and printed if none is given.")
-def serve(config_file, db, verbose, host: str, port: int, token: str | None) -> None:
+@click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
+              envvar="POLYSTORY_ALLOWED_HOSTS",
+              help="A further name the server answers to in the Host header (repeatable; "
+                   "e.g. the name a reverse proxy or your LAN uses). Requests for any other "
+                   "name are refused (421): the bound address, and localhost on loopback, "
+                   "are always allowed. '*' allows any name.")
+@click.option("--watch", "watch_file", default=None, metavar="SOURCES",
+              help="Also watch the feeds of SOURCES (as `polystory watch` does), from inside "
+                   "the server: it stays the single writer; /health shows each source.")
+@watch_options
+def serve(config_file, db, verbose, host: str, port: int, token: str | None,
+          allowed_hosts: tuple[str, ...], watch_file: str | None, every: str, timeout_s,
+          host_delay_s, max_bytes, retries, backoff_s, allow_private, allow_networks,
+          ignore_robots) -> None:
     """Serve the JSON API (POST /articles, /events, /stories, /search, ...) and the web page.
 
     One process over the same store as the other commands; API docs at /docs.
@@ -498,10 +630,144 @@ def serve(config_file, db, verbose, host: str, port: int, token: str | None) -> 
         token = secrets.token_urlsafe(24)
         click.echo(f"{host} is not loopback: writes need 'Authorization: Bearer {token}' "
                    f"(set POLYSTORY_TOKEN to choose the token)", err=True)
+    watch = None
+    if watch_file:
+        from .serve.server import Watch
+        from .watch import read_sources
+
+        watch = Watch(tuple(read_sources(watch_file)), _duration(every),
+                      _fetch_options(timeout_s, host_delay_s, max_bytes, retries, backoff_s,
+                                     allow_private, allow_networks, ignore_robots))
     with _pipeline(settings, db, now=_today) as p:
-        click.echo(f"serving {p.store.path} at http://{host}:{port}/ (Ctrl-C to stop)", err=True)
+        click.echo(f"serving {p.store.path} at http://{host}:{port}/ (Ctrl-C to stop)"
+                   + (f", watching {len(watch.sources)} source(s) every {every}" if watch else ""),
+                   err=True)
         run_server(p, host=host, port=port, log_level=["warning", "info", "debug"][min(verbose, 2)],
-                   token=token)
+                   token=token, allowed_hosts=allowed_hosts, watch=watch)
+
+
+@main.command()
+@click.argument("what", type=click.Choice(["events", "stories"]), default="events")
+@common_options
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl",
+              show_default=True, help="JSON lines (lists stay lists) or CSV (lists joined with '; ').")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write here instead of standard output.")
+def export(what: str, config_file, db, verbose, fmt: str, output: str | None) -> None:
+    """Export every event (or story) as JSON lines or CSV, one row each.
+
+    Events: id, story, event_date, languages, article_count, articles, headline, actors.
+    Stories: id, title, actors, event_count, article_count, languages, first_date,
+    last_date, events (in time order).
+
+    Example: polystory export stories --db news.db --format csv -o stories.csv
+    """
+    from .export import EVENT_FIELDS, STORY_FIELDS, event_rows, story_rows, write_rows
+
+    settings = _settings(config_file, verbose)
+    store = _store(settings, db)       # the summaries the store keeps: no encoder, no replay
+    try:
+        rows = event_rows(store) if what == "events" else story_rows(store)
+        fields = EVENT_FIELDS if what == "events" else STORY_FIELDS
+        if output is None:
+            n = write_rows(rows, fields, fmt, sys.stdout)
+        else:
+            try:
+                with open(output, "w", encoding="utf-8", newline="") as fh:
+                    n = write_rows(rows, fields, fmt, fh)
+            except OSError as e:
+                raise click.ClickException(f"cannot write {output}: {e.strerror}") from None
+    finally:
+        store.close()
+    click.echo(f"{n} {what} exported" + (f" -> {output}" if output else ""), err=True)
+
+
+def _print_watch_status(rows: list[dict], fmt: str) -> None:
+    if fmt == "json":
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        return
+    for r in rows:
+        click.echo(f"{r['url']}\n  last poll {r['last_poll'] or 'never'} ({r['last_status'] or '-'}), "
+                   f"next poll {r['next_poll'] or 'now'}; items seen {r['items_seen']} "
+                   f"(done {r['done']}, queued {r['queued']}, failed {r['failed']}); "
+                   f"errors {r['errors']} ({r['failures']} in a row)"
+                   + (f"\n  last error: {r['last_error']}" if r['last_error'] else ""))
+
+
+def _report_poll(report) -> None:
+    for rep in report.sources.values():
+        if rep.status == "skipped":
+            continue
+        line = f"{rep.url}: {rep.status}"
+        if rep.error:
+            line += f" ({rep.error})"
+        line += f", {rep.new_items} new, {rep.ingested} ingested"
+        if rep.from_summary:
+            line += f" ({rep.from_summary} from the feed summary)"
+        click.echo(line, err=True)
+        for url, error in rep.item_errors:
+            click.echo(f"  {url}: {error}", err=True)
+
+
+@main.command()
+@click.argument("sources_file", metavar="SOURCES")
+@common_options
+@watch_options
+@click.option("--once", is_flag=True, help="Poll every source once, ingest what is new, exit.")
+@click.option("--status", "show_status", is_flag=True,
+              help="Show each source's last poll, items seen, errors and next poll, and exit.")
+@format_option
+def watch(sources_file: str, config_file, db, verbose, every: str, timeout_s, host_delay_s,
+          max_bytes, retries, backoff_s, allow_private, allow_networks, ignore_robots,
+          once: bool, show_status: bool, fmt: str) -> None:
+    """Watch news sources: poll feeds, fetch each new item's page, ingest it once.
+
+    SOURCES is a text file of feed URLs (one per line, # comments) or an OPML file.  Each
+    poll is a conditional GET; each new item's URL is queued in the store before its page
+    is fetched and its main text, title and date extracted (the feed's summary is kept when
+    the page cannot be had).  robots.txt, a per-host delay, timeouts, a size limit, bounded
+    redirects and retries apply; private addresses are refused unless --allow-private.
+    A kill at any moment loses nothing: a restart goes on from the queue.  Run one writer
+    per store (or `polystory serve --watch SOURCES`).  See docs/watch.md.
+
+    Example: polystory watch sources.txt --db news.db --every 10m
+    """
+    from .store import open_store
+    from .watch import Monitor, read_sources, source_status
+    from .store.watch import WatchQueue
+
+    urls = read_sources(sources_file)
+    every_s = _duration(every)
+    options = _fetch_options(timeout_s, host_delay_s, max_bytes, retries, backoff_s,
+                             allow_private, allow_networks, ignore_robots)
+    settings = _settings(config_file, verbose)
+    if show_status:
+        from .config import default_db_path
+
+        from .store import is_postgres_url
+
+        path = db or settings.db or str(default_db_path())
+        if not is_postgres_url(path) and not Path(path).is_file():
+            raise click.ClickException(f"no database at {path}")
+        store = open_store(path)
+        try:
+            _print_watch_status(source_status(WatchQueue(store), urls), fmt)
+        finally:
+            store.close()
+        return
+    with _pipeline(settings, db, now=_today) as p:
+        monitor = Monitor(p.store, urls, lambda arts: [o.status for o in p.add_many(arts)],
+                          every_s=every_s, options=options)
+        click.echo(f"watching {len(urls)} source(s) into {p.store.path}"
+                   + ("" if once else f", every {every} (Ctrl-C to stop)"), err=True)
+        try:
+            monitor.run(once=once, on_poll=_report_poll)
+        finally:
+            monitor.close()
+        if once:
+            counts = monitor.queue.counts()
+            click.echo(", ".join(f"{n} {k}" for k, n in counts.items()) + " item(s)")
 
 
 @main.command(name="eval")

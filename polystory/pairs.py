@@ -58,7 +58,8 @@ def score_pairs(pairs: Sequence[Pair], settings: Settings | None = None,
     texts = [embed_input(d, settings.embed_chars) for d in docs]
     vecs = np.concatenate([encoder.encode(texts[i:i + batch]) for i in range(0, len(texts), batch)])
     items = [Item(d, v) for d, v in zip(docs, vecs)]
-    scorer = PairScorer(language_prior=settings.language_prior)
+    scorer = PairScorer(language_prior=settings.language_prior,
+                        combiner=getattr(encoder, "combiner", None))
     for it in items:
         scorer.learn_one(it)
     return [scorer.event_proba(scorer.features(items[2 * i], items[2 * i + 1]))

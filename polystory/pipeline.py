@@ -15,7 +15,7 @@ import dataclasses
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -23,10 +23,14 @@ from .clean import LineStats, clean, content_hash
 from .cluster import Item, OnlineEventClusterer, PairScorer
 from .config import Settings, default_db_path
 from .embed import Encoder, embed_input, embedding_key, get_encoder
-from .enrich import enrich
+from .enrich import enrich, with_terms
+from .errors import ConfigError
 from .models import Article, Document, Event, Story
 from .stories import StoryLinker
 from .store import StoredArticle, open_store
+
+if TYPE_CHECKING:
+    from .stories.timeline import TimelineEntry
 
 __all__ = ["Pipeline", "Outcome", "prepare", "embed_texts", "future_limit"]
 
@@ -115,7 +119,8 @@ class Pipeline:
         self.store = open_store(path)
         self.encoder = encoder or get_encoder(self.settings.encoder)
         self.line_stats = LineStats()
-        self.scorer = scorer or PairScorer(language_prior=self.settings.language_prior)
+        self.scorer = scorer or PairScorer(language_prior=self.settings.language_prior,
+                                           combiner=getattr(self.encoder, "combiner", None))
         self.clusterer = OnlineEventClusterer(threshold=self.settings.event_threshold
                                               or self.scorer.threshold("event"),
                                               candidates=self.settings.candidates,
@@ -126,12 +131,13 @@ class Pipeline:
         self._restore()
 
     def _restore(self) -> None:
+        self._check_encoder()
         n = 0
         for doc, vec, event_id in self.store.replay(self.encoder.name):
             recalls = [self.store.get_embedding(embedding_key(self.encoder.name, r.sentence))
                        for r in doc.recalls]
             rv = np.stack(recalls) if recalls and all(v is not None for v in recalls) else None
-            self.clusterer.restore_one(Item(_in_memory(doc), vec, rv), event_id)
+            self.clusterer.restore_one(Item(_in_memory(with_terms(doc)), vec, rv), event_id)
             self.clusterer.retire()
             n += 1
         for event_id, story_id in self.store.story_links().items():
@@ -139,6 +145,18 @@ class Pipeline:
                 self.linker.restore_event(event_id, story_id, self.clusterer.events_[event_id])
         if n:
             log.info("continuing a stream of %d articles from %s", n, self.store.path)
+
+    def _check_encoder(self) -> None:
+        """Refuse a store whose articles were placed with another encoder's vectors (two
+        vector spaces cannot be compared; replaying only this encoder's would drop the rest)."""
+        encoders = getattr(self.store, "encoders", None)
+        other = [m for m in (encoders() if encoders else []) if m != self.encoder.name]
+        if other:
+            self.store.close()
+            raise ConfigError(
+                f"the store {self.store.path} holds vectors of encoder {', '.join(other)}; this "
+                f"pipeline's encoder is {self.encoder.name}: use the same encoder setting, or a "
+                "new store for the new encoder")
 
     # --- adding articles ----------------------------------------------------------
     def add(self, article: Article) -> Outcome:
@@ -305,6 +323,14 @@ class Pipeline:
         """All stories, largest first."""
         with self.store.snapshot():
             return [s["story"] for s in self.store.iter_stories()]
+
+    def timeline(self, story_id: str, *, dates: int | None = None,
+                 language: str | None = None) -> list["TimelineEntry"]:
+        """The story's timeline: its most salient dates, each with a short summary and its
+        articles and events (``polystory.stories.timeline``).  Raises ``NotFound``."""
+        from .stories.timeline import story_timeline
+
+        return story_timeline(self.store, story_id, dates=dates, language=language)
 
     def close(self) -> None:
         self.store.close()

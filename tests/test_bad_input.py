@@ -232,10 +232,15 @@ def test_mojibake_is_repaired(db, tmp_path):
 
 # --- size and hostile markup ---------------------------------------------------------
 
+# VmHWM is the peak of this process's own memory since exec; getrusage's ru_maxrss would also
+# count the forking parent's (pytest's) resident pages, which Linux carries across exec
 _RSS_PROBE = """
-import atexit, resource, runpy, sys
-atexit.register(lambda: print("MAXRSS_KB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                              file=sys.stderr))
+import atexit, runpy, sys
+def _peak():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+atexit.register(lambda: print("MAXRSS_KB", _peak(), file=sys.stderr))
 sys.argv = ["polystory"] + sys.argv[1:]
 runpy.run_module("polystory.cli", run_name="__main__")
 """

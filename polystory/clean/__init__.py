@@ -14,9 +14,9 @@ from ..config import Settings
 from ..enrich.dates import parse_published
 from ..models import Article, Document
 from .html import extract_html
-from .text import LineStats, split_boilerplate
+from .text import LineStats, header_date, split_boilerplate
 
-__all__ = ["clean", "fix_mojibake", "content_hash", "LineStats"]
+__all__ = ["clean", "fix_mojibake", "content_hash", "LineStats", "header_date", "url_date"]
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,25 @@ def fix_mojibake(text: str) -> str:
 
     text = _FRACTION_AFTER_LEAD.sub(lambda m: m.group(1) + _NFKC_FRACTIONS[m.group(2)], text)
     return ftfy.fix_text(text, normalization="NFC")
+
+
+def url_date(url: str):
+    """The publication date that a URL's path spells (/2013/05/02/), by htmldate; else None.
+
+    >>> str(url_date("http://nypost.com/2013/05/02/lindsay-lohan-is-mia/")), url_date("https://x.org/a")
+    ('2013-05-02', None)
+    """
+    import datetime as dt
+
+    from htmldate.extractors import extract_url_date
+    from htmldate.utils import Extractor
+
+    options = Extractor(False, dt.datetime(2100, 1, 1), dt.datetime(1990, 1, 1), True, "%Y-%m-%d")
+    try:
+        found = extract_url_date(url, options)
+    except (ValueError, TypeError):
+        return None
+    return parse_published(found) if found else None
 
 
 def content_hash(text: str) -> str:
@@ -68,12 +87,15 @@ def clean(article: Article, settings: Settings, stats: LineStats | None = None) 
     if published is None and article.published.strip():
         log.warning("%s: published %r is not a date; ignored", article.origin or article.id,
                     article.published[:40])
+    url = article.url or split.url
     for hint in (date_hint, split.date_hint):
         if published is not None:
             break
-        published = parse_published(hint)
+        published = header_date(hint)
+    if published is None and url:
+        published = url_date(url)
     return Document(
         id=article.id, title=title, text=body, language=article.language.strip().lower(),
-        url=article.url, source=article.source, published=published,
+        url=url, source=article.source, published=published,
         content_hash=content_hash(article.text), dropped_lines=split.dropped_lines,
     )

@@ -98,6 +98,7 @@ class OnlineEventClusterer(Clusterer):
         self._dirty: set[str] = set()
         self._dirty_now: set[str] = set()
         self._near: dict[str, set[str]] = {}
+        self._unlinked: set[str] = set()     # restored events whose neighbours are not known yet
         self.inferred_dates_: dict[str, tuple[PartialDate, str, float]] = {}
         # back-reference dating, incremental: the recall sentences by event (refreshed when
         # an event's members or date change) and the undated articles, new ones apart
@@ -206,10 +207,19 @@ class OnlineEventClusterer(Clusterer):
             eid = self.assignments_[item.doc.id]
             return Assignment(eid, False, 1.0, {"duplicate": True})
         a = self.predict_one(item)
-        self.restore_one(item, a.event_id)
+        self._add(item, a.event_id)
         self._dirty.add(a.event_id)
-        self._near.setdefault(a.event_id, set()).update(e for e in a.candidates if e != a.event_id)
+        self._link(a.event_id, a.candidates)
         return a
+
+    def _link(self, event_id: str, others) -> None:
+        """Record ``others`` as neighbours of ``event_id`` (and it of them: the relation is
+        symmetric, so it does not depend on which of two events arrived first)."""
+        mine = self._near.setdefault(event_id, set())
+        for e in others:
+            if e != event_id:
+                mine.add(e)
+                self._near.setdefault(e, set()).add(event_id)
 
     # --- repair -------------------------------------------------------------------
     def repair(self) -> Repair:
@@ -235,27 +245,48 @@ class OnlineEventClusterer(Clusterer):
         return Repair(moved, emptied, dated)
 
     def _recluster(self) -> dict[str, str]:
+        """Re-cluster the changed events with everything connected to them.
+
+        The neighbourhood is the closure of the changed events under the (symmetric)
+        neighbour relation, taken breadth-first up to ``max_repair`` articles.  A closed
+        neighbourhood makes the result independent of how the stream was cut into
+        batches: whatever was repaired before, the last repair of a connected group of
+        events re-clusters all of it, so one run, chunks and single articles end alike."""
         if not self._dirty:
             return {}
-        hood = set(self._dirty)
-        for eid in self._dirty:
-            hood |= self._near.get(eid, set())
         self._dirty_now = set(self._dirty)
         self._dirty.clear()
-        # whole events only, the changed ones first, up to max_repair articles
-        order = sorted(e for e in hood if e in self.events_)
-        order.sort(key=lambda e: e not in self._dirty_now)
-        items: list[Item] = []
-        for e in order:
-            if items and len(items) + len(self.events_[e]) > self.max_repair:
+        order = sorted(e for e in self._dirty_now if e in self.events_)
+        seen, size, k = set(order), 0, 0
+        chosen: list[str] = []
+        while k < len(order):
+            e = order[k]
+            k += 1
+            n = len(self.events_[e])
+            if chosen and size + n > self.max_repair:
                 continue
-            items.extend(self.events_[e])
+            chosen.append(e)
+            size += n
+            if e in self._unlinked:
+                self._find_neighbours(e)
+            for nb in sorted(self._near.get(e, ())):
+                if nb not in seen and nb in self.events_:
+                    seen.add(nb)
+                    order.append(nb)
+        items = [it for e in chosen for it in self.events_[e]]
         if len(items) < 2:
             return {}
         for it in items:
             self._initial.setdefault(it.doc.id, self.assignments_[it.doc.id])
         labels = self._average_linkage(items)
         return self._reassign(items, labels)
+
+    def _find_neighbours(self, event_id: str) -> None:
+        """Link a restored event to the events its members would have found on arrival
+        (the neighbour relation is not stored; it is found again when repair reaches it)."""
+        self._unlinked.discard(event_id)
+        for m in self.events_[event_id][-self.max_members:]:
+            self._link(event_id, self.predict_one(m).candidates)
 
     def _date_undated(self) -> dict[str, PartialDate]:
         """Date undated articles from other events' recall sentences (``backref``).
@@ -335,16 +366,24 @@ class OnlineEventClusterer(Clusterer):
                 self.events_[old] = [m for m in self.events_[old] if m.doc.id != aid]
                 if not self.events_[old]:
                     del self.events_[old]
+                if old in self._unlinked:
+                    self._unlinked.add(eid)
+                    if old not in self.events_:
+                        self._unlinked.discard(old)
                 self.events_.setdefault(eid, []).append(by_id[aid])
                 self.events_.move_to_end(eid)
                 self.assignments_[aid] = eid
                 self._touch(old)
                 self._touch(eid)
-                self._near.setdefault(eid, set()).update(self._near.get(old, set()))
+                self._link(eid, self._near.get(old, ()))
         return moved
 
     def restore_one(self, item: Item, event_id: str) -> None:
         """Put ``item`` into ``event_id`` without scoring (replaying a stored stream)."""
+        self._unlinked.add(event_id)
+        self._add(item, event_id)
+
+    def _add(self, item: Item, event_id: str) -> None:
         self._scorer.learn_one(item)
         self.events_.setdefault(event_id, []).append(item)
         self.events_.move_to_end(event_id)
@@ -381,8 +420,10 @@ class OnlineEventClusterer(Clusterer):
                 self._forget_undated(aid)
                 self.inferred_dates_.pop(aid, None)
             self._recalls.refresh(eid, None, None, self._scorer)
-            for state in (self._dates, self._near):
-                state.pop(eid, None)
+            for nb in self._near.pop(eid, ()):
+                self._near.get(nb, set()).discard(eid)
+            self._unlinked.discard(eid)
+            self._dates.pop(eid, None)
             for state in (self._dirty, self._recall_stale):
                 state.discard(eid)
             gone.append(eid)

@@ -34,13 +34,14 @@ from typing import Sequence
 
 import numpy as np
 
+from ..enrich.lexical import BUCKETS
 from ..models import Document, PartialDate
 
 __all__ = ["Item", "PairScorer", "EVENT_FEATURES", "STORY_FEATURES", "load_combiner"]
 
 EVENT_FEATURES = ("cos_raw", "cos_centered", "cross_cos", "same_lang", "entities", "numbers",
                   "date_known", "date_close", "date_far", "undated_cos", "undated_entities",
-                  "weekday", "names_disjoint")
+                  "weekday", "names_disjoint", "tfidf", "tfidf_title")
 #: Events of one story happen on different days: dates say nothing about "same story".
 STORY_FEATURES = ("cos_raw", "cos_centered", "cross_cos", "same_lang", "entities", "numbers")
 #: Day scale of date agreement: reports of one happening are dated within a day or two.
@@ -87,9 +88,9 @@ def load_combiner() -> dict:
     return json.loads(text)
 
 
-def _load_language_means() -> dict[str, np.ndarray]:
+def _load_language_means(name: str = "language_means.npz") -> dict[str, np.ndarray]:
     try:
-        with resources.files("polystory").joinpath("data/language_means.npz").open("rb") as fh:
+        with resources.files("polystory").joinpath("data", name).open("rb") as fh:
             data = np.load(fh)
             return {k: data[k].astype(np.float32) for k in data.files}
     except FileNotFoundError:
@@ -122,6 +123,8 @@ class PairScorer:
         self.lang_n_: Counter[str] = Counter()
         self.entity_df_: Counter[str] = Counter()
         self.number_df_: Counter[str] = Counter()
+        self.term_df_ = np.zeros(BUCKETS, dtype=np.int32)
+        self._term_idf: np.ndarray | None = None   # under the current statistics
         self._priors = _load_language_means()
         self._combiner = combiner or load_combiner()
         self._mean_cache: dict[str, np.ndarray] = {}
@@ -130,6 +133,11 @@ class PairScorer:
     # --- learning -------------------------------------------------------------
     def learn_one(self, item: Item) -> None:
         lang = item.doc.language
+        if self._priors and len(next(iter(self._priors.values()))) != len(item.vec):
+            # the shipped means are of another encoder's vectors: the static encoder's own,
+            # if these are its vectors (by dimension), else none
+            self._priors = {k: v for k, v in _load_language_means("language_means_static.npz").items()
+                            if len(v) == len(item.vec)}
         self.n_docs_ += 1
         if lang not in self.lang_sum_:
             self.lang_sum_[lang] = np.zeros_like(item.vec, dtype=np.float64)
@@ -137,6 +145,10 @@ class PairScorer:
         self.lang_n_[lang] += 1
         self.entity_df_.update(set(item.doc.entities))
         self.number_df_.update(set(item.doc.numbers))
+        terms = item.doc.terms
+        if terms is not None and len(terms):
+            self.term_df_[terms.ids] += 1
+        self._term_idf = None
         self._mean_cache.pop(lang, None)
         self._mean_cache.pop("", None)
         self._norms.clear()
@@ -218,6 +230,38 @@ class PairScorer:
             out[hit] = dot[hit] / np.outer(na, nb)[hit]
         return out
 
+    def _idf_terms(self) -> np.ndarray:
+        if self._term_idf is None:
+            self._term_idf = np.log((self.n_docs_ + 1) / (self.term_df_ + 1.0)).astype(np.float32)
+        return self._term_idf
+
+    def _term_rows(self, items: Sequence[Item], title: bool):
+        """Unit TF-IDF rows of the items' terms (title terms: binary), as a sparse matrix."""
+        from scipy.sparse import csr_matrix
+
+        idf = self._idf_terms()
+        ids, vals, indptr = [], [], [0]
+        for it in items:
+            t = it.doc.terms
+            if t is None:
+                indptr.append(indptr[-1])
+                continue
+            tid = t.title if title else t.ids
+            w = idf[tid] if title else t.tf * idf[tid]
+            n = float(np.sqrt(np.dot(w, w)))
+            ids.append(tid)
+            vals.append(w / n if n > 0 else w)
+            indptr.append(indptr[-1] + len(tid))
+        data = np.concatenate(vals) if vals else np.zeros(0, np.float32)
+        cols = np.concatenate(ids) if ids else np.zeros(0, np.int32)
+        return csr_matrix((data, cols, np.array(indptr)), shape=(len(items), BUCKETS))
+
+    def term_cosines(self, a: Sequence[Item], b: Sequence[Item], title: bool = False) -> np.ndarray:
+        """TF-IDF cosine of the content terms of every pair (``title``: of the headlines)."""
+        ra = self._term_rows(a, title)
+        rb = ra if a is b else self._term_rows(b, title)
+        return np.asarray((ra @ rb.T).todense(), dtype=np.float64)
+
     def feature_matrix(self, a: Sequence[Item], b: Sequence[Item],
                        centered: tuple[Sequence[np.ndarray], Sequence[np.ndarray]] | None = None,
                        dates: tuple[Sequence[PartialDate | None], Sequence[PartialDate | None]] | None = None,
@@ -265,6 +309,9 @@ class PairScorer:
         na = np.array([len(set(x.doc.entities)) >= DISJOINT_MIN_NAMES for x in a])
         nb = np.array([len(set(y.doc.entities)) >= DISJOINT_MIN_NAMES for y in b])
         f["names_disjoint"] = (na[:, None] & nb[None, :]) * np.exp(-f["entities"] / DISJOINT_SCALE)
+        # words are shared within a language: the lexical signal is a same-language one
+        f["tfidf"] = self.term_cosines(a, b) * same
+        f["tfidf_title"] = self.term_cosines(a, b, title=True) * same
         return f
 
     def features(self, a: Item, b: Item, centered: tuple[np.ndarray, np.ndarray] | None = None,

@@ -6,11 +6,12 @@ from ..models import Document
 from .base import Encoder
 from .e5 import E5Small
 from .hashing import HashingEncoder
+from .static import StaticEncoder
 
-__all__ = ["Encoder", "E5Small", "HashingEncoder", "get_encoder", "embed_input", "embedding_key", "ENCODERS"]
+__all__ = ["Encoder", "E5Small", "HashingEncoder", "StaticEncoder", "get_encoder", "embed_input", "embedding_key", "ENCODERS"]
 
 #: Encoders by the name used in ``Settings.encoder``.
-ENCODERS = {"e5-small": E5Small, "hashing": HashingEncoder}
+ENCODERS = {"e5-small": E5Small, "static": StaticEncoder, "hashing": HashingEncoder}
 
 
 def get_encoder(name: str) -> Encoder:

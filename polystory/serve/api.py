@@ -1,7 +1,7 @@
 """The JSON API: each route calls one query (``queries``, ``search``) and returns its dict.
 
-Reads run in FastAPI's thread pool and go through the store (its summaries, paged in SQL).  Writes (``POST /articles``)
-and searches touch the pipeline's in-memory models, so they hold ``ServeState.lock``.
+Reads run in FastAPI's thread pool and go through the store (its summaries, paged in SQL).
+Writes (``POST /articles``) and searches touch the pipeline's in-memory models, so they hold ``ServeState.lock``.
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from ..models import Article, PartialDate
 from . import schemas
 from .body import parse_articles, read_body
 from .errors import BadRequest
+from .guard import check_json_write
 from .queries import EventFilter, article_detail, event_detail, event_summary, events_page, \
     stories_page, story_detail
 from .search import search_events
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 #: Most items one list or search response holds.
 MAX_LIMIT = 500
 
-ERRORS = {s: {"model": schemas.ErrorOut} for s in (400, 401, 404, 413, 422, 500)}
+ERRORS = {s: {"model": schemas.ErrorOut} for s in (400, 401, 404, 413, 415, 421, 422, 500)}
 router = APIRouter(responses=ERRORS)
 
 Limit = Query(50, ge=0, le=MAX_LIMIT, description="Most items returned.")
@@ -68,6 +69,7 @@ async def post_articles(request: Request) -> dict:
     state = state_of(request)
     check_write(request, state)
     body = await read_body(request, state.max_body)
+    check_json_write(request.headers.get("content-type"))   # no cross-site form or text/plain
     articles = parse_articles(body, state.pipeline.settings.max_text_chars)
     return await run_in_threadpool(ingest, state, articles)
 
@@ -144,12 +146,32 @@ def get_search(request: Request,
     return {"ok": True, "query": q, "total": len(results), "results": results}
 
 
-@router.get("/health", response_model=schemas.Health, tags=["service"])
+@router.get("/health", response_model=schemas.Health, tags=["service"],
+            response_model_exclude_none=True)
 def get_health(request: Request) -> dict:
-    """Counts of what the store holds, and the change counter."""
+    """Counts of what the store holds, and the change counter; with ``serve --watch``,
+    each source's last poll, items seen, errors and next poll (``watch``)."""
     state = state_of(request)
     p = state.pipeline
     events, stories = p.store.counts()
-    return {"ok": True, "events": events, "stories": stories,
-            "articles": len(p.clusterer.assignments_), "revision": state.revision,
-            "store": p.store.path}
+    out = {"ok": True, "events": events, "stories": stories,
+           "articles": len(p.clusterer.assignments_), "revision": state.revision,
+           "store": p.store.path}
+    if state.monitor is not None:
+        out["watch"] = state.monitor.status()
+    return out
+
+
+@router.get("/stories/{story_id}/timeline", response_model=schemas.StoryTimeline, tags=["stories"])
+def get_story_timeline(story_id: str, request: Request,
+                       dates: Optional[int] = Query(None, ge=1, le=MAX_LIMIT,
+                                                    description="At most this many dates "
+                                                                "(default: the story's salient ones)."),
+                       lang: Optional[str] = Query(None, min_length=2, max_length=8,
+                                                   description="Summaries in this language where "
+                                                               "the story has reports in it.")) -> dict:
+    """A story's timeline: its most salient dates, each with a short summary chosen from its
+    reports, and the articles and events of that date."""
+    entries = state_of(request).pipeline.timeline(story_id, dates=dates, language=lang or None)
+    return {"ok": True, "story": story_id, "total": len(entries),
+            "timeline": [e.as_dict() for e in entries]}

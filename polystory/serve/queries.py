@@ -127,10 +127,13 @@ def _matches_text(q: str, event: Event, members: Sequence[StoredArticle]) -> boo
 
 @_consistent
 def events_page(p: Pipeline, flt: EventFilter = EventFilter(), *, story: str | None = None,
-                limit: int | None = None, offset: int = 0) -> tuple[list[Event], int, int]:
+                limit: int | None = None, offset: int = 0,
+                newest_first: bool = False) -> tuple[list[Event], int, int]:
     """One page of the events (of one story, if given) that pass ``flt``, in order of their
-    first article, with the number of such events and of their articles (one snapshot)."""
-    return p.store.events_page(story_id=story, limit=limit, offset=offset, **flt.store_filters())
+    first article (the reverse with ``newest_first``), with the number of such events and
+    of their articles (one snapshot)."""
+    return p.store.events_page(story_id=story, limit=limit, offset=offset,
+                               newest_first=newest_first, **flt.store_filters())
 
 
 def list_events(p: Pipeline, flt: EventFilter = EventFilter(), *,

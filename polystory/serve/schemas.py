@@ -171,6 +171,22 @@ class SearchResult(BaseModel):
     results: list[SearchHit]
 
 
+class WatchSource(BaseModel):
+    url: str
+    title: str
+    last_poll: Optional[str] = Field(description="ISO 8601, UTC; null before the first poll.")
+    next_poll: Optional[str]
+    last_status: str = Field(description="'200', '304' or 'error'.")
+    last_error: str
+    items_seen: int
+    polls: int
+    errors: int
+    failures: int = Field(description="Errors in a row (the source is backed off).")
+    queued: int
+    done: int
+    failed: int
+
+
 class Health(BaseModel):
     ok: bool = True
     events: int
@@ -178,9 +194,26 @@ class Health(BaseModel):
     articles: int = Field(description="Clustered articles in the pipeline's memory.")
     revision: int
     store: str
+    watch: Optional[list[WatchSource]] = Field(
+        None, description="Per source, when the server runs the monitor (serve --watch).")
 
 
 class ErrorOut(BaseModel):
     ok: Literal[False] = False
     error: str
     status: int
+
+
+class TimelineEntryOut(BaseModel):
+    date: str = Field(description="YYYY-MM-DD (YYYY-MM where only the month is known).")
+    summary: str = Field(description="Sentences chosen from the reports of that date.")
+    articles: list[str] = Field(description="Reports of that date, then reports naming it.")
+    events: list[str] = Field(description="The events of those reports.")
+    language: str = Field(description="Language of the summary.")
+
+
+class StoryTimeline(BaseModel):
+    ok: bool = True
+    story: str
+    total: int
+    timeline: list[TimelineEntryOut] = Field(description="In date order.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hmac
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi import Request
 
@@ -32,6 +33,7 @@ class ServeState:
     token: str | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     revision: int = 0
+    monitor: Any = None     # a polystory.watch.Monitor when the server watches sources
 
 
 def check_write(request: Request, state: ServeState) -> None:

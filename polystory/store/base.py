@@ -80,8 +80,10 @@ def _date(value: str | None) -> PartialDate | None:
     return PartialDate.parse(value) if value else None
 
 
-#: Columns of ``documents``, named as the fields of ``Document`` (and in their order).
-DOC_COLUMNS = tuple(f.name for f in dataclasses.fields(Document))
+#: Fields of ``Document`` derived again when a document is read (not stored).
+DERIVED_FIELDS = ("terms",)
+#: Columns of ``documents``, named as the stored fields of ``Document`` (and in their order).
+DOC_COLUMNS = tuple(f.name for f in dataclasses.fields(Document) if f.name not in DERIVED_FIELDS)
 #: Columns of ``articles`` that hold an ``Article``'s fields (all but ``html``).
 ARTICLE_COLUMNS = ("id", "text", "title", "url", "published", "language", "source", "origin")
 
@@ -238,6 +240,10 @@ class SQLStore:
                 return
             last = rows[-1]["seq"]
 
+    def encoders(self) -> list[str]:
+        """The names of the encoders whose vectors place the stored articles."""
+        return [r[0] for r in self._q("SELECT DISTINCT model FROM doc_embeddings ORDER BY model")]
+
     def story_links(self) -> dict[str, str]:
         return dict(self._q("SELECT event_id, story_id FROM event_stories ORDER BY seq"))
 
@@ -349,9 +355,10 @@ class SQLStore:
     def events_page(self, *, story_id: str | None = None, since: PartialDate | None = None,
                     until: PartialDate | None = None, language: str | None = None,
                     words: Sequence[tuple[str, Sequence[str]]] = (), limit: int | None = None,
-                    offset: int = 0) -> tuple[list[Event], int, int]:
+                    offset: int = 0, newest_first: bool = False) -> tuple[list[Event], int, int]:
         """One page of the events that pass the filters (in order of their first article, or
-        of their story), with the number of such events and of their articles.
+        of their story; the reverse with ``newest_first``), with the number of such events
+        and of their articles.
 
         ``words``: (case-folded word, its name keys) pairs; an event passes when, for each,
         an article's title, names or text contains the word, or an article names one of
@@ -364,7 +371,8 @@ class SQLStore:
             (total, articles), = self._q(f"SELECT COUNT(*), COALESCE(SUM(e.article_count), 0) "
                                          f"FROM {source}{cond}", tuple(args))
             rows = self._named(f"SELECT {self._EVENT_SQL} FROM {source}{cond} "
-                               f"ORDER BY {order}{page}", tuple(args))
+                               f"ORDER BY {order}{' DESC' if newest_first else ''}{page}",
+                               tuple(args))
         return [readmodel.event_of(r) for r in rows], int(total), int(articles)
 
     def iter_events(self, *, story_id: str | None = None) -> Iterator[Event]:

@@ -84,9 +84,9 @@ def create_vector_extension(w: Writer) -> None:
 
 
 def _writer(cur: psycopg.Cursor) -> Writer:
-    def run(sql: str, args: tuple) -> list[tuple]:
+    def run(sql: str, args: tuple) -> tuple[list[tuple], int]:
         cur.execute(sql.replace("%", "%%").replace("?", "%s"), args)
-        return cur.fetchall() if cur.description else []
+        return (cur.fetchall() if cur.description else []), cur.rowcount
     return Writer("postgres", run)
 
 

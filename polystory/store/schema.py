@@ -17,12 +17,15 @@ __all__ = ["Writer", "MIGRATIONS", "SCHEMA_VERSION"]
 class Writer:
     """Runs statements with ``?`` placeholders inside one write transaction."""
 
-    def __init__(self, dialect: str, run: Callable[[str, tuple], list[Any]]) -> None:
+    def __init__(self, dialect: str, run: Callable[[str, tuple], tuple[list[Any], int]]) -> None:
         self.dialect = dialect
         self._run = run
+        #: Rows changed by the last statement (the DB-API ``rowcount``).
+        self.rowcount = -1
 
     def __call__(self, sql: str, args: tuple = ()) -> list[Any]:
-        return self._run(sql, tuple(args))
+        rows, self.rowcount = self._run(sql, tuple(args))
+        return rows
 
     execute = __call__
 
@@ -93,7 +96,14 @@ def _m1_initial(w: Writer) -> None:
     """))
 
 
-def _m2_read_models(w: Writer) -> None:
+def _m2_watch(w: Writer) -> None:
+    """``polystory watch``'s sources and item queue (``store/watch.py``)."""
+    from .watch import watch_tables_sql
+
+    w.script(watch_tables_sql(_types(w, "seq {SEQ}")))
+
+
+def _m3_read_models(w: Writer) -> None:
     """Event and story summaries, and the articles' search text and name keys, kept by the
     writer (``store/readmodel.py``); filled here from what an older store holds."""
     from . import readmodel
@@ -133,6 +143,7 @@ def _m2_read_models(w: Writer) -> None:
 #: Named migrations, in order; a store's schema version counts how many have run on it.
 MIGRATIONS: list[tuple[str, Callable[[Writer], None]]] = [
     ("initial schema", _m1_initial),
-    ("read models: event and story summaries, search text, name keys", _m2_read_models),
+    ("watch queue", _m2_watch),
+    ("read models: event and story summaries, search text, name keys", _m3_read_models),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

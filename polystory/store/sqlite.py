@@ -89,7 +89,12 @@ class SQLiteStore(SQLStore):
                 except sqlite3.Error as e:  # read-only file, locked past the timeout, ...
                     store._lock.release()
                     raise StoreError(f"cannot write to {store.path}: {e}") from None
-                return Writer("sqlite", lambda sql, args: store._db.execute(sql, args).fetchall())
+
+                def run(sql: str, args: tuple) -> tuple[list, int]:
+                    cur = store._db.execute(sql, args)
+                    return cur.fetchall(), cur.rowcount
+
+                return Writer("sqlite", run)
 
             def __exit__(self, exc_type, exc, tb):
                 try:

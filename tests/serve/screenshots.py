@@ -1,4 +1,5 @@
-"""Take docs/screenshots/stories.png and event.png: the five seeds served, seen in Chromium.
+"""Take docs/screenshots/stories.png, event.png and story.png (a story's page with its
+timeline): the five seeds served, seen in Chromium.
 
 Run from the repository root: ``python -m tests.serve.screenshots`` (not a test).
 """
@@ -33,9 +34,13 @@ def main() -> int:
                 page.goto(f"{live.url}/#/event/{g20}")
                 page.wait_for_selector(f"body[data-ready='#/event/{g20}'] .column")
                 page.screenshot(path=str(OUT / "event.png"), full_page=True)
+                story = results[0]["story"]
+                page.goto(f"{live.url}/#/story/{story}")
+                page.wait_for_selector(f"body[data-ready='#/story/{story}'] .tl-entry")
+                page.screenshot(path=str(OUT / "story.png"), full_page=True)
         finally:
             live.close()
-    print(f"wrote {OUT / 'stories.png'} and {OUT / 'event.png'}")
+    print(f"wrote {OUT / 'stories.png'}, {OUT / 'event.png'} and {OUT / 'story.png'}")
     return 0
 
 

@@ -206,3 +206,19 @@ def test_page_needs_no_network(live):
             assert needle not in r.text, (path, needle)
     js = live.http.get("/static/app.js").text
     assert not re.search(r"\.(inner|outer)HTML\s*\+?=|insertAdjacentHTML|document\.write|eval\(", js)
+
+
+def test_story_timeline(seeded):
+    live, results = seeded
+    r = _by_prefix(results)
+    story = results[0]["story"]
+    tl = live.get(f"/stories/{story}/timeline")
+    assert tl["ok"] is True and tl["story"] == story and tl["total"] == 3
+    assert [e["date"][:7] for e in tl["timeline"]] == ["2022-01", "2022-07", "2023-03"]
+    assert [e["events"] for e in tl["timeline"]] == [[r[k]["event"]] for k in (GENEVA, CALL, G20)]
+    assert sorted(tl["timeline"][2]["articles"]) == sorted(r[k]["id"] for k in ("000", "001", "002"))
+    assert all(e["summary"] for e in tl["timeline"])
+    italian = live.get(f"/stories/{story}/timeline", lang="it", dates=1)
+    assert italian["total"] == 1 and italian["timeline"][0]["language"] == "it"
+    _error(live.http.get("/stories/nope/timeline"), 404)
+    _error(live.http.get(f"/stories/{story}/timeline", params={"dates": 0}), 422)

@@ -150,3 +150,70 @@ def test_article_markup_is_shown_as_text_and_runs_nothing(page, seeded):
     assert page.locator("img, b, i").count() == 0                  # no element came from the data
     assert page.evaluate("document.scripts.length") == 1              # only /static/app.js
     assert page.locator("a[href^='javascript:']").count() == 0       # the bad URL got no link
+
+
+def test_the_page_links_the_atom_feeds(page, seeded):
+    import feedparser
+
+    live, results = seeded
+    ev = _events(seeded)
+    _open(page, live)
+    head = page.eval_on_selector("link[rel='alternate'][type='application/atom+xml']", "l => l.href")
+    assert head == f"{live.url}/events.atom"
+    assert page.locator("#events-feed").get_attribute("href") == "/events.atom"
+    story = results[0]["story"]
+    _open(page, live, f"#/story/{story}")
+    feed = page.locator(".crumbs a.feed")
+    assert feed.get_attribute("href") == f"/stories/{story}.atom"
+    r = page.request.get(live.url + feed.get_attribute("href"))
+    assert r.ok and r.headers["content-type"].startswith("application/atom+xml")
+    parsed = feedparser.parse(r.body())
+    assert not parsed.bozo and [e.id.rsplit("/", 1)[1] for e in parsed.entries] == \
+        [ev[G20], ev[CALL], ev[GENEVA]]          # latest event first
+def _label_boxes(page, scope: str) -> list[dict]:
+    return page.eval_on_selector_all(
+        f"{scope} .mark:not(.hidden-label) .mark-label",
+        "ls => ls.map(l => { const b = l.getBoundingClientRect(); "
+        "return {left: b.left, right: b.right, top: b.top, bottom: b.bottom}; })")
+
+
+def _overlapping(boxes: list[dict]) -> list[tuple[int, int]]:
+    return [(i, j) for i, a in enumerate(boxes) for j, b in enumerate(boxes[i + 1:], i + 1)
+            if a["left"] < b["right"] and b["left"] < a["right"]
+            and a["top"] < b["bottom"] and b["top"] < a["bottom"]]
+
+
+def test_story_page_shows_its_timeline(page, seeded):
+    live, results = seeded
+    ev = _events(seeded)
+    _open(page, live, "#/story/" + results[0]["story"])
+    entries = page.locator(".story-timeline .tl-entry")
+    assert entries.count() == 3
+    dates = entries.evaluate_all("es => es.map(e => e.dataset.date.slice(0, 7))")
+    assert dates == ["2022-01", "2022-07", "2023-03"]
+    assert "Blinken ha avvertito" in entries.nth(0).locator(".tl-summary").inner_text()
+    links = entries.nth(2).locator(".tl-links a")
+    assert links.count() == 1 and links.get_attribute("href") == "#/event/" + ev[G20]
+    assert not _overlapping(_label_boxes(page, ".story"))
+
+
+def test_dense_dates_get_labels_that_do_not_overlap(page, seeded):
+    """Twelve events on consecutive days (the labels would sit on each other on one row)."""
+    live, _ = seeded
+    _open(page, live)
+    page.evaluate("""() => {
+        const events = [...Array(12).keys()].map(i => ({id: 'E' + i, event_date: `2024-05-${String(i + 1).padStart(2, '0')}`,
+            languages: ['en'], article_count: 1 + (i % 3), headline: 'Event ' + i}));
+        const card = storyCard({id: 'S1', title: 'Dense', actors: [], event_count: 12, article_count: 24,
+            languages: ['en'], first_date: '2024-05-01', last_date: '2024-05-12', events: events});
+        card.id = 'dense';
+        document.getElementById('view').prepend(card);
+        layoutAxes();
+    }""")
+    boxes = _label_boxes(page, "#dense")
+    hidden = page.locator("#dense .mark.hidden-label").count()
+    assert len(boxes) + hidden == 12 and len(boxes) >= 6
+    assert not _overlapping(boxes)
+    # every visible label sits within the card
+    card = page.locator("#dense").bounding_box()
+    assert all(card["y"] <= b["top"] and b["bottom"] <= card["y"] + card["height"] for b in boxes)

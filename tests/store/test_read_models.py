@@ -17,7 +17,7 @@ from polystory.cli import main
 from polystory.config import Settings
 from polystory.models import PartialDate
 from polystory.serve.queries import EventFilter
-from polystory.store import check_store, open_store
+from polystory.store import SCHEMA_VERSION, check_store, open_store
 from polystory.summary import summarize_event, summarize_story
 
 from conftest import needs_shared, raw_db
@@ -115,8 +115,10 @@ def test_sql_filters_keep_what_the_python_rule_keeps(filled):
         store.close()
 
 
-def test_an_older_store_is_migrated_to_the_read_models(filled, tmp_path):
-    """A store at schema version 1 (no read models) gets them, equal to the writer's."""
+@pytest.mark.parametrize("version", [2, 1])
+def test_an_older_store_is_migrated_to_the_read_models(filled, tmp_path, version):
+    """A store at schema version 2 (the watch queue, no read models) or 1 (neither) gets
+    them, equal to the writer's."""
     store = open_store(filled)
     try:
         want_events, want_stories = list(store.iter_events()), store.stories_page()
@@ -125,10 +127,12 @@ def test_an_older_store_is_migrated_to_the_read_models(filled, tmp_path):
     raw = raw_db(filled)
     raw.execute("DROP TABLE IF EXISTS article_fts; DROP TABLE article_search; "
                 "DROP TABLE article_names; DROP TABLE event_summaries; DROP TABLE story_summaries")
-    raw.set_version(1)
+    if version == 1:
+        raw.execute("DROP TABLE watch_items; DROP TABLE watch_sources")
+    raw.set_version(version)
     store = open_store(filled)
     try:
-        assert store.schema_version() == 2
+        assert store.schema_version() == SCHEMA_VERSION == 3
         assert list(store.iter_events()) == want_events and store.stories_page() == want_stories
         assert store.events_page(words=[("spacex", ["space"])])[1] > 0
         assert check_store(store) == []

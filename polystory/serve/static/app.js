@@ -103,7 +103,8 @@ function timeline(events, currentId) {
   dated.forEach((e, i) => {
     const pct = hi > lo ? 4 + 92 * (mids[i] - lo) / (hi - lo) : 50;
     const mark = el("a", { cls: "mark" + (i % 2 ? " below" : "") + (e.id === currentId ? " current" : ""),
-                           href: eventHref(e.id), title: e.headline, data: { eventId: e.id } },
+                           href: eventHref(e.id), title: `${prettyDate(e.event_date)}: ${e.headline}`,
+                           data: { eventId: e.id } },
       el("span", { cls: "dot" }),
       el("span", { cls: "mark-label" }, dateNode(e.event_date), " ",
          languageChips(e.languages), " ", el("span", { cls: "count", text: `×${e.article_count}` })));
@@ -119,6 +120,50 @@ function timeline(events, currentId) {
         languageChips(e.languages), " ", el("span", { cls: "count", text: `×${e.article_count}` })))));
   }
   return el("div", { cls: "timeline" + (dated.length ? "" : " no-dates") }, parts);
+}
+
+const LABEL_LANES = 3;   // label rows above the axis, and as many below
+const LABEL_GAP = 6;     // px between two labels in one row
+
+/** Lay out the labels of every time axis on the page so that none overlap: each label
+ *  takes the first row (above 1, below 1, above 2, ...) where it clears the label before it;
+ *  a label that fits in no row is hidden (its dot stays, with the date in its tooltip). */
+function layoutAxes() {
+  for (const axis of document.querySelectorAll(".axis")) {
+    const marks = [...axis.querySelectorAll(".mark")]
+      .sort((a, b) => a.getBoundingClientRect().left - b.getBoundingClientRect().left);
+    const ends = new Array(2 * LABEL_LANES).fill(-Infinity);
+    let used = 0;
+    for (const mark of marks) {
+      const label = mark.querySelector(".mark-label");
+      mark.classList.remove("below", "hidden-label");
+      for (let k = 0; k < 2 * LABEL_LANES; k++) mark.classList.remove("lane-" + k);
+      const box = label.getBoundingClientRect();
+      const lane = ends.findIndex((end) => box.left >= end + LABEL_GAP);
+      if (lane < 0) { mark.classList.add("hidden-label"); continue; }
+      ends[lane] = box.right;
+      used = Math.max(used, lane + 1);
+      mark.classList.add("lane-" + lane);
+      if (lane % 2) mark.classList.add("below");
+    }
+    const rows = Math.ceil(used / 2);
+    axis.closest(".track").dataset.rows = String(Math.max(rows, 1));
+  }
+}
+
+/** A story's timeline as a readable list: date, summary, its events and articles. */
+function timelineEntries(entries, events) {
+  const byId = Object.fromEntries(events.map((e) => [e.id, e]));
+  return el("ol", { cls: "tl-entries" }, entries.map((t) =>
+    el("li", { cls: "tl-entry", data: { date: t.date } },
+      dateNode(t.date),
+      el("div", { cls: "tl-body" },
+        el("p", { cls: "tl-summary", text: t.summary || "(no summary)" }),
+        el("p", { cls: "tl-links" }, plural(t.articles.length, "article"), " · ",
+           t.events.slice(0, 5).flatMap((id, i) => [i ? ", " : "",
+             el("a", { href: eventHref(id), title: byId[id] ? byId[id].headline : id,
+                       text: byId[id] ? (byId[id].headline || id).slice(0, 60) : id })]),
+           t.events.length > 5 ? ` (+${t.events.length - 5} more events)` : "")))));
 }
 
 /** Events as rows: date, languages, article count, headline. */
@@ -218,7 +263,17 @@ async function showStories() {
 
 async function showStory(id) {
   const story = await api("/stories/" + encodeURIComponent(id));
-  render(el("p", { cls: "crumbs" }, el("a", { href: "#/", text: "Stories" })), storyCard(story, null, "h1"));
+  const feed = el("a", { cls: "feed", href: "/stories/" + encodeURIComponent(id) + ".atom", text: "Atom feed of this story" });
+  feed.type = "application/atom+xml";
+  // summaries in the reader's language where the story has reports in it
+  const lang = (navigator.language || "").slice(0, 2).toLowerCase();
+  const tl = await api("/stories/" + encodeURIComponent(id) + "/timeline" +
+                       (/^[a-z]{2}$/.test(lang) ? "?lang=" + lang : "")).catch(() => null);
+  render(el("p", { cls: "crumbs" }, el("a", { href: "#/", text: "Stories" }), " · ", feed), storyCard(story, null, "h1"),
+         tl && tl.timeline.length ? el("section", { cls: "story-timeline" },
+           el("h2", { text: "Timeline" }),
+           el("p", { cls: "muted", text: "The dates that matter most, each summarised from its reports." }),
+           timelineEntries(tl.timeline, story.events)) : null);
 }
 
 function neighbourLink(e, label, cls) {
@@ -281,6 +336,7 @@ async function refresh(keepScroll) {
   const y = window.scrollY;
   try {
     await currentView()();
+    layoutAxes();
     document.body.dataset.ready = location.hash || "#/";
   } catch (err) {
     render(el("h1", { text: "Not available" }), el("p", { cls: "error", text: err.message }),
@@ -319,6 +375,7 @@ function start() {
     if (location.hash === hash) refresh(false);
     else location.hash = hash;
   });
+  window.addEventListener("resize", layoutAxes);
   window.addEventListener("hashchange", () => { document.body.dataset.ready = ""; refresh(false); });
   refresh(false);
   poll();
