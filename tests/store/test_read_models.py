@@ -171,6 +171,26 @@ def test_reading_commands_build_no_pipeline(filled, monkeypatch):
     assert stories.exit_code == 0 and stories.output.startswith("Story ")
     show = runner.invoke(main, ["show", first.id, "--db", filled, "--format", "json"])
     assert show.exit_code == 0 and json.loads(show.output)["articles"] == list(first.article_ids)
+    timeline = runner.invoke(main, ["stories", "--db", filled, "--format", "json", "--timeline",
+                                    "--dates", "3"])
+    assert timeline.exit_code == 0, timeline.output
+    assert all("timeline" in json.loads(line) for line in timeline.output.splitlines())
+    export = runner.invoke(main, ["export", "events", "--db", filled])
+    assert export.exit_code == 0, export.output
+    assert json.loads(export.output.splitlines()[0])["id"] == first.id
+
+
+def test_a_reader_reads_a_store_of_another_encoder(filled):
+    """The store holds hashing vectors; a reader whose settings name another encoder reads it
+    (it needs no encoder), where a writer of that encoder is refused."""
+    env = {"POLYSTORY_ENCODER": "static"}
+    runner = CliRunner()
+    for args in (["events"], ["stories"], ["export", "stories"]):
+        out = runner.invoke(main, args + ["--db", filled], env=env)
+        assert out.exit_code == 0, (args, out.output)
+        assert out.output.strip()
+    with pytest.raises(Exception, match="encoder"):
+        Pipeline(Settings(encoder="static"), db=filled)
 
 
 def test_a_closed_pipe_ends_the_events_command(filled):
