@@ -58,7 +58,9 @@ class _Cli(click.Group):
             return super().invoke(ctx)
         except PolystoryError as e:
             raise click.ClickException(str(e)) from None
-        except (BrokenPipeError, KeyboardInterrupt):
+        except (BrokenPipeError, KeyboardInterrupt) as e:
+            if isinstance(e, BrokenPipeError):   # the reader left: nothing more to flush
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(130)
 
 
@@ -102,12 +104,13 @@ def _event_json(e: Event) -> dict:
             "headline": e.headline, "actors": list(e.actors)}
 
 
-def _print_story(p, s: Story) -> None:
+def _print_story(p, s: Story, events: dict[str, Event] | None = None) -> None:
+    """A story and its events; ``events`` (id -> event) if already read, else from ``p``."""
     click.echo(f"Story {s.id}: {s.title}")
     if s.actors:
         click.echo(f"  actors: {', '.join(s.actors)}")
     for eid in s.event_ids:
-        e = p.event(eid)[0]
+        e = events[eid] if events is not None else p.event(eid)[0]
         click.echo(f"  {_date(e.event_date) or 'undated':>10}  {eid}  [{', '.join(e.languages)}] "
                    f"{len(e.article_ids)} article(s)  {e.headline}")
 
@@ -122,6 +125,14 @@ def _pipeline(settings: Settings, db: str | None, **kw):
     from .pipeline import Pipeline
 
     return Pipeline(settings, db=db, **kw)
+
+
+def _store(settings: Settings, db: str | None):
+    """The store alone, for commands that only read: no encoder, no clusterer, no replay."""
+    from .config import default_db_path
+    from .store import open_store
+
+    return open_store(db or settings.db or str(default_db_path()))
 
 
 def _today() -> datetime.date:
@@ -253,13 +264,21 @@ def events(config_file, db, verbose, fmt: str, story: str | None) -> None:
     Example: polystory events --db news.db --format json
     """
     settings = _settings(config_file, verbose)
-    with _pipeline(settings, db) as p:
-        for e in p.events(story_id=story):
-            if fmt == "json":
-                click.echo(json.dumps(_event_json(e), ensure_ascii=False))
-            else:
-                click.echo(f"{e.id}  {_date(e.event_date) or 'undated':>10}  [{', '.join(e.languages)}] "
-                           f"{len(e.article_ids)} article(s)  {e.headline}")
+    store = _store(settings, db)
+    try:
+        with store.snapshot():          # one state, even mid-ingest; rows stream from SQL
+            _echo_events(store.iter_events(story_id=story), fmt)
+    finally:
+        store.close()
+
+
+def _echo_events(events: Iterable[Event], fmt: str) -> None:
+    for e in events:
+        if fmt == "json":
+            click.echo(json.dumps(_event_json(e), ensure_ascii=False))
+        else:
+            click.echo(f"{e.id}  {_date(e.event_date) or 'undated':>10}  [{', '.join(e.languages)}] "
+                       f"{len(e.article_ids)} article(s)  {e.headline}")
 
 
 @main.command()
@@ -277,19 +296,28 @@ def stories(config_file, db, verbose, fmt: str, with_timeline: bool, dates: int 
     Example: polystory stories --db news.db --timeline
     """
     settings = _settings(config_file, verbose)
-    with _pipeline(settings, db) as p, p.store.snapshot():   # one state, even mid-ingest
-        for s in p.stories():
-            entries = p.timeline(s.id, dates=dates, language=lang) if with_timeline else None
-            if fmt == "json":
-                out = {"id": s.id, "title": s.title, "actors": list(s.actors),
-                       "events": [_event_json(p.event(e)[0]) for e in s.event_ids]}
-                if entries is not None:
-                    out["timeline"] = [e.as_dict() for e in entries]
-                click.echo(json.dumps(out, ensure_ascii=False))
-            else:
-                _print_story(p, s)
-                if entries is not None:
-                    _print_timeline(entries)
+    store = _store(settings, db)
+    if with_timeline:
+        from .stories.timeline import story_timeline
+    try:
+        with store.snapshot():   # one state, even mid-ingest
+            for row in store.iter_stories():
+                s = row["story"]
+                events = store.events_by_id(s.event_ids)
+                entries = (story_timeline(store, s.id, dates=dates, language=lang)
+                           if with_timeline else None)
+                if fmt == "json":
+                    out = {"id": s.id, "title": s.title, "actors": list(s.actors),
+                           "events": [_event_json(events[e]) for e in s.event_ids]}
+                    if entries is not None:
+                        out["timeline"] = [e.as_dict() for e in entries]
+                    click.echo(json.dumps(out, ensure_ascii=False))
+                else:
+                    _print_story(None, s, events)
+                    if entries is not None:
+                        _print_timeline(entries)
+    finally:
+        store.close()
 
 
 @main.command()
@@ -302,33 +330,41 @@ def show(event_id: str, config_file, db, verbose, fmt: str) -> None:
     Example: polystory show E8aefb06c426e --db news.db
     """
     settings = _settings(config_file, verbose)
-    with _pipeline(settings, db) as p:
-        e, members = p.event(event_id)
-        by_lang: dict[str, list] = {}
-        for m in members:
-            by_lang.setdefault(m.document.language, []).append(m)
-        if fmt == "json":
-            out = _event_json(e)
-            out["by_language"] = {
-                lang: [{"id": m.article.id, "title": m.document.title, "url": m.article.url,
-                        "published": _date(m.document.published),
-                        "event_date": _date(m.document.event_date),
-                        "actors": list(m.document.entity_names), "evidence": m.evidence}
-                       for m in ms] for lang, ms in by_lang.items()}
-            click.echo(json.dumps(out, ensure_ascii=False, indent=2))
-            return
-        click.echo(f"Event {e.id}  ({_date(e.event_date) or 'undated'})  story {e.story_id}")
-        click.echo(f"  {e.headline}")
-        if e.actors:
-            click.echo(f"  actors: {', '.join(e.actors)}")
-        for lang, ms in sorted(by_lang.items()):
-            click.echo(f"  [{lang}]")
-            for m in ms:
-                d = m.document
-                why = m.evidence.get("shared_names")
-                click.echo(f"    {m.article.id}  published {_date(d.published) or '?'}  "
-                           f"event date {_date(d.event_date) or '?'}  {d.title or d.text[:80]!r}"
-                           + (f"  (shared: {', '.join(why)})" if why else ""))
+    store = _store(settings, db)
+    try:
+        _show(store, event_id, fmt)
+    finally:
+        store.close()
+
+
+def _show(store, event_id: str, fmt: str) -> None:
+    """One event's lines (the ``show`` command)."""
+    e, members = store.event(event_id)
+    by_lang: dict[str, list] = {}
+    for m in members:
+        by_lang.setdefault(m.document.language, []).append(m)
+    if fmt == "json":
+        out = _event_json(e)
+        out["by_language"] = {
+            lang: [{"id": m.article.id, "title": m.document.title, "url": m.article.url,
+                    "published": _date(m.document.published),
+                    "event_date": _date(m.document.event_date),
+                    "actors": list(m.document.entity_names), "evidence": m.evidence}
+                   for m in ms] for lang, ms in by_lang.items()}
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"Event {e.id}  ({_date(e.event_date) or 'undated'})  story {e.story_id}")
+    click.echo(f"  {e.headline}")
+    if e.actors:
+        click.echo(f"  actors: {', '.join(e.actors)}")
+    for lang, ms in sorted(by_lang.items()):
+        click.echo(f"  [{lang}]")
+        for m in ms:
+            d = m.document
+            why = m.evidence.get("shared_names")
+            click.echo(f"    {m.article.id}  published {_date(d.published) or '?'}  "
+                       f"event date {_date(d.event_date) or '?'}  {d.title or d.text[:80]!r}"
+                       + (f"  (shared: {', '.join(why)})" if why else ""))
 
 
 @main.command()
@@ -629,8 +665,9 @@ def export(what: str, config_file, db, verbose, fmt: str, output: str | None) ->
     from .export import EVENT_FIELDS, STORY_FIELDS, event_rows, story_rows, write_rows
 
     settings = _settings(config_file, verbose)
-    with _pipeline(settings, db) as p:
-        rows = event_rows(p) if what == "events" else story_rows(p)
+    store = _store(settings, db)       # the summaries the store keeps: no encoder, no replay
+    try:
+        rows = event_rows(store) if what == "events" else story_rows(store)
         fields = EVENT_FIELDS if what == "events" else STORY_FIELDS
         if output is None:
             n = write_rows(rows, fields, fmt, sys.stdout)
@@ -640,6 +677,8 @@ def export(what: str, config_file, db, verbose, fmt: str, output: str | None) ->
                     n = write_rows(rows, fields, fmt, fh)
             except OSError as e:
                 raise click.ClickException(f"cannot write {output}: {e.strerror}") from None
+    finally:
+        store.close()
     click.echo(f"{n} {what} exported" + (f" -> {output}" if output else ""), err=True)
 
 

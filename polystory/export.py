@@ -1,14 +1,15 @@
 """Export events and stories as JSON lines or CSV (``polystory export``).
 
 One row per event (``EVENT_FIELDS``) or per story (``STORY_FIELDS``), read in one store
-snapshot.  In CSV, list fields are joined with ``"; "``; in JSON lines they stay lists.
+snapshot from the summaries the store keeps (``store/readmodel.py``).  In CSV, list fields
+are joined with ``"; "``; in JSON lines they stay lists.
 
->>> from polystory import Pipeline, Article
->>> import io
->>> with Pipeline(db=":memory:") as p:
-...     rows = list(event_rows(p))
+>>> from polystory.store import open_store
+>>> store = open_store(":memory:")
+>>> rows = list(event_rows(store))
 >>> rows
 []
+>>> store.close()
 """
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ import json
 from typing import IO, Iterator
 
 from .models import Event
-from .pipeline import Pipeline
 
 __all__ = ["EVENT_FIELDS", "STORY_FIELDS", "event_rows", "story_rows", "write_rows"]
 
@@ -39,28 +39,29 @@ def _event_row(e: Event) -> dict:
             "articles": list(e.article_ids), "headline": e.headline, "actors": list(e.actors)}
 
 
-def event_rows(p: Pipeline) -> Iterator[dict]:
-    """Every event, in order of its first article."""
-    with p.store.snapshot():
-        rows = [_event_row(e) for e in p.events()]
+def _store(source):
+    """The store of a ``Pipeline``, or the store itself."""
+    return getattr(source, "store", source)
+
+
+def event_rows(source) -> Iterator[dict]:
+    """Every event, in order of its first article (``source``: a store or a ``Pipeline``;
+    the summaries the store keeps are read, so no encoder is needed)."""
+    store = _store(source)
+    with store.snapshot():
+        rows = [_event_row(e) for e in store.iter_events()]
     yield from rows
 
 
-def story_rows(p: Pipeline) -> Iterator[dict]:
+def story_rows(source) -> Iterator[dict]:
     """Every story, largest first, with its events in time order (undated last)."""
-    with p.store.snapshot():
-        rows = []
-        for s in p.stories():
-            events = {e.id: e for e in p.events(story_id=s.id)}
-            ordered = [events[i] for i in s.event_ids if i in events]
-            dated = [e.event_date for e in ordered if e.event_date is not None]
-            rows.append({"id": s.id, "title": s.title, "actors": list(s.actors),
-                         "event_count": len(ordered),
-                         "article_count": sum(len(e.article_ids) for e in ordered),
-                         "languages": sorted({lang for e in ordered for lang in e.languages}),
-                         "first_date": _date(dated[0]) if dated else None,
-                         "last_date": _date(dated[-1]) if dated else None,
-                         "events": [e.id for e in ordered]})
+    store = _store(source)
+    with store.snapshot():
+        rows = [{"id": s["story"].id, "title": s["story"].title, "actors": list(s["story"].actors),
+                 "event_count": s["event_count"], "article_count": s["article_count"],
+                 "languages": list(s["languages"]), "first_date": s["first_date"],
+                 "last_date": s["last_date"], "events": list(s["story"].event_ids)}
+                for s in store.iter_stories()]
     yield from rows
 
 

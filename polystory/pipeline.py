@@ -24,11 +24,10 @@ from .cluster import Item, OnlineEventClusterer, PairScorer
 from .config import Settings, default_db_path
 from .embed import Encoder, embed_input, embedding_key, get_encoder
 from .enrich import enrich, with_terms
-from .errors import ConfigError, NotFound
+from .errors import ConfigError
 from .models import Article, Document, Event, Story
 from .stories import StoryLinker
 from .store import StoredArticle, open_store
-from .summary import summarize_event, summarize_story
 
 if TYPE_CHECKING:
     from .stories.timeline import TimelineEntry
@@ -319,49 +318,33 @@ class Pipeline:
         return s.event_id, s.story_id
 
     def event(self, event_id: str) -> tuple[Event, list[StoredArticle]]:
-        """An event and its stored articles (raises ``NotFound``)."""
-        members = self.store.event_members(event_id)
-        if not members:
-            raise NotFound(f"no event with id {event_id!r}")
-        story = members[0].story_id
-        return summarize_event(event_id, [m.document for m in members], story), members
+        """An event (its stored summary) and its stored articles (raises ``NotFound``)."""
+        return self.store.event(event_id)
 
-    # Listings read many rows: each runs in one store snapshot, so an ingest running
-    # meanwhile (a server, another process) never shows them half an update.
+    # Listings read the summaries the store keeps (``store/readmodel.py``), never the
+    # clusterer; each runs in one store snapshot, so an ingest running meanwhile (a server,
+    # another process) never shows them half an update.
     def events(self, *, story_id: str | None = None) -> list[Event]:
-        """All events (or one story's), in order of their first article."""
+        """All events (or one story's), in order of their first article (or in the story)."""
         with self.store.snapshot():
-            return [self.event(eid)[0] for eid in self.store.list_events(story_id=story_id)]
+            return list(self.store.iter_events(story_id=story_id))
 
     def story(self, story_id: str) -> Story:
-        events = self.events(story_id=story_id)
-        if not events:
-            raise NotFound(f"no story with id {story_id!r}")
-        return summarize_story(story_id, events)
+        """A story with its events in date order (raises ``NotFound``)."""
+        return self.store.story_summary(story_id)["story"]
 
     def stories(self) -> list[Story]:
         """All stories, largest first."""
         with self.store.snapshot():
-            stories = [self.story(sid) for sid in self.store.list_stories()]
-        return sorted(stories, key=lambda s: -len(s.event_ids))
+            return [s["story"] for s in self.store.iter_stories()]
 
     def timeline(self, story_id: str, *, dates: int | None = None,
                  language: str | None = None) -> list["TimelineEntry"]:
         """The story's timeline: its most salient dates, each with a short summary and its
         articles and events (``polystory.stories.timeline``).  Raises ``NotFound``."""
-        from .stories.timeline import Report, timeline
+        from .stories.timeline import story_timeline
 
-        with self.store.snapshot():
-            event_ids = self.store.list_events(story_id=story_id)
-            if not event_ids:
-                raise NotFound(f"no story with id {story_id!r}")
-            reports = []
-            for eid in event_ids:
-                event, members = self.event(eid)
-                reports += [Report(m.article.id, m.document.text, m.document.language,
-                                   m.document.published, eid, event.event_date)
-                            for m in members if m.document is not None]
-        return timeline(reports, dates=dates, language=language)
+        return story_timeline(self.store, story_id, dates=dates, language=language)
 
     def close(self) -> None:
         self.store.close()

@@ -1,7 +1,7 @@
 """The JSON API: each route calls one query (``queries``, ``search``) and returns its dict.
 
-Reads run in FastAPI's thread pool and go through the store.  Writes (``POST /articles``)
-and searches touch the pipeline's in-memory models, so they hold ``ServeState.lock``.
+Reads run in FastAPI's thread pool and go through the store (its summaries, paged in SQL).
+Writes (``POST /articles``) and searches touch the pipeline's in-memory models, so they hold ``ServeState.lock``.
 """
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from . import schemas
 from .body import parse_articles, read_body
 from .errors import BadRequest
 from .guard import check_json_write
-from .queries import EventFilter, article_detail, event_detail, event_summary, list_events, \
-    list_stories, story_detail
+from .queries import EventFilter, article_detail, event_detail, event_summary, events_page, \
+    stories_page, story_detail
 from .search import search_events
 from .state import ServeState, check_write, state_of
 
@@ -93,10 +93,11 @@ def get_events(request: Request,
     state = state_of(request)
     flt = EventFilter(since=_date_param("since", since), until=_date_param("until", until),
                       language=language or None, q=q or None)
-    events = list_events(state.pipeline, flt, story=story or None)
-    return {"ok": True, "total": len(events), "article_total": sum(len(e.article_ids) for e in events),
+    events, total, articles = events_page(state.pipeline, flt, story=story or None, limit=limit,
+                                          offset=offset)
+    return {"ok": True, "total": total, "article_total": articles,
             "revision": state.revision, "limit": limit, "offset": offset,
-            "events": [event_summary(e) for e in events[offset:offset + limit]]}
+            "events": [event_summary(e) for e in events]}
 
 
 @router.get("/events/{event_id}", response_model=schemas.EventDetail, tags=["events"])
@@ -110,9 +111,9 @@ def get_event(event_id: str, request: Request) -> dict:
 def get_stories(request: Request, limit: int = Limit, offset: int = Offset) -> dict:
     """Stories, largest first, each with its events in time order (undated last)."""
     state = state_of(request)
-    stories = list_stories(state.pipeline)
-    return {"ok": True, "total": len(stories), "revision": state.revision, "limit": limit,
-            "offset": offset, "stories": stories[offset:offset + limit]}
+    stories, total = stories_page(state.pipeline, limit=limit, offset=offset)
+    return {"ok": True, "total": total, "revision": state.revision, "limit": limit,
+            "offset": offset, "stories": stories}
 
 
 @router.get("/stories/{story_id}", response_model=schemas.StoryDetail, tags=["stories"])
@@ -135,7 +136,7 @@ def get_search(request: Request,
     results = []
     for h in hits:
         try:
-            event, members = p.event(h.event_id)
+            event, members = p.store.event(h.event_id)
         except NotFound:  # merged away by a write since the search
             continue
         names = {k: n for m in members if m.document
@@ -152,7 +153,8 @@ def get_health(request: Request) -> dict:
     each source's last poll, items seen, errors and next poll (``watch``)."""
     state = state_of(request)
     p = state.pipeline
-    out = {"ok": True, "events": len(p.store.list_events()), "stories": len(p.store.list_stories()),
+    events, stories = p.store.counts()
+    out = {"ok": True, "events": events, "stories": stories,
            "articles": len(p.clusterer.assignments_), "revision": state.revision,
            "store": p.store.path}
     if state.monitor is not None:

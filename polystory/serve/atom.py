@@ -1,7 +1,7 @@
 """Atom feeds of events, so people can subscribe in any feed reader.
 
 ``GET /events.atom`` takes the filters of ``GET /events`` (it runs the same query,
-``queries.list_events``) and lists the newest events first; ``GET /stories/{id}.atom`` lists
+``queries.events_page``, on the summaries the store keeps) and lists the newest events first; ``GET /stories/{id}.atom`` lists
 one story's events.  Each entry is one event: its headline, date, languages and actors, and
 a link per article to where it was published.  The XML is built with ElementTree (every
 text escaped) and characters XML 1.0 cannot hold are dropped.
@@ -21,7 +21,7 @@ from ..models import Event
 from ..pipeline import Pipeline
 from ..store import StoredArticle
 from .api import _date_param   # the /events parameters, parsed by the same code
-from .queries import EventFilter, date_str, list_events
+from .queries import EventFilter, date_str, events_page
 from .state import state_of
 
 __all__ = ["router", "events_feed", "ATOM_TYPE"]
@@ -138,7 +138,7 @@ def get_events_atom(request: Request,
     flt = EventFilter(since=_date_param("since", since), until=_date_param("until", until),
                       language=language or None, q=q or None)
     with p.store.snapshot():
-        events = list_events(p, flt, story=story or None)[::-1][:limit]
+        events = events_page(p, flt, story=story or None, limit=limit, newest_first=True)[0]
         said = [f"{k}={v}" for k, v in (("since", since), ("until", until), ("language", language),
                                          ("story", story), ("q", q)) if v]
         body = events_feed(p, events, base=_base(request), self_url=str(request.url),
@@ -154,7 +154,7 @@ def get_story_atom(story_id: str, request: Request, limit: int = Limit) -> Respo
     p = state_of(request).pipeline
     with p.store.snapshot():
         story = p.story(story_id)        # NotFound -> 404
-        by_id = {e.id: e for e in p.events(story_id=story_id)}
+        by_id = p.store.events_by_id(story.event_ids)
         ordered = [by_id[e] for e in story.event_ids if e in by_id]
         dated = [e for e in ordered if e.event_date is not None]
         events = (dated[::-1] + [e for e in ordered if e.event_date is None])[:limit]

@@ -1,8 +1,10 @@
 """Read queries shared by the JSON API and the web page: JSON-ready dicts from the store.
 
-Every function takes a ``Pipeline`` and uses only its public reading methods
-(``event``, ``events``, ``story``) and the store's (``article``, ``list_stories``), so the
-HTTP layer never touches SQL.  The web page renders these same dicts (it reads the API).
+Every function takes a ``Pipeline`` and reads only its store: the event and story
+summaries the writer keeps there (``store/readmodel.py``), filtered and paged in SQL, and
+the stored articles of one event; never the clusterer's memory.  So the HTTP layer never
+touches SQL, and what another process wrote to the store shows on the next request.  The
+web page renders these same dicts (it reads the API).
 """
 from __future__ import annotations
 
@@ -12,14 +14,15 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from ..enrich.entities import KEY_CHARS, MIN_KEY_CHARS, entity_key
+from ..errors import NotFound
 from ..models import Event, PartialDate, Story
 from ..pipeline import Pipeline
 from ..store import StoredArticle
-from ..summary import summarize_event, summarize_story
+from ..summary import summarize_event
 
 __all__ = [
-    "EventFilter", "date_str", "event_summary", "list_events", "event_detail",
-    "list_stories", "story_detail", "article_detail", "evidence_of", "query_keys",
+    "EventFilter", "date_str", "event_summary", "list_events", "events_page", "event_detail",
+    "list_stories", "stories_page", "story_detail", "article_detail", "evidence_of", "query_keys",
 ]
 
 #: Characters of an article's cleaned text shown on the event page (the rest on demand).
@@ -83,7 +86,18 @@ class EventFilter:
     language: str | None = None
     q: str | None = None
 
+    def words(self) -> list[tuple[str, list[str]]]:
+        """The words of ``q``, case-folded, each with its name keys (``query_keys``)."""
+        return [(w.casefold(), query_keys(w)) for w in (self.q or "").split()]
+
+    def store_filters(self) -> dict:
+        """The filter as keyword arguments of ``SQLStore.events_page``."""
+        return {"since": self.since, "until": self.until, "language": self.language or None,
+                "words": self.words()}
+
     def accepts(self, event: Event, members: Sequence[StoredArticle]) -> bool:
+        """Whether the filter keeps ``event`` (the store applies it in SQL; this is the same
+        rule on an event's members, for code that holds them)."""
         return (self._date_ok(event.event_date)
                 and (not self.language or self.language in event.languages)
                 and (not self.q or _matches_text(self.q, event, members)))
@@ -112,15 +126,20 @@ def _matches_text(q: str, event: Event, members: Sequence[StoredArticle]) -> boo
 
 
 @_consistent
+def events_page(p: Pipeline, flt: EventFilter = EventFilter(), *, story: str | None = None,
+                limit: int | None = None, offset: int = 0,
+                newest_first: bool = False) -> tuple[list[Event], int, int]:
+    """One page of the events (of one story, if given) that pass ``flt``, in order of their
+    first article (the reverse with ``newest_first``), with the number of such events and
+    of their articles (one snapshot)."""
+    return p.store.events_page(story_id=story, limit=limit, offset=offset,
+                               newest_first=newest_first, **flt.store_filters())
+
+
 def list_events(p: Pipeline, flt: EventFilter = EventFilter(), *,
                 story: str | None = None) -> list[Event]:
     """Events (of one story, if given) that pass ``flt``, in order of their first article."""
-    out = []
-    for eid in p.store.list_events(story_id=story):
-        event, members = p.event(eid)
-        if flt.accepts(event, members):
-            out.append(event)
-    return out
+    return events_page(p, flt, story=story)[0]
 
 
 def _display_names(members: Iterable[StoredArticle]) -> dict[str, str]:
@@ -169,11 +188,15 @@ def _neighbours(p: Pipeline, event: Event) -> tuple[dict | None, dict | None, st
     """The events before and after ``event`` in its story's time order, and the story title."""
     if event.story_id is None:
         return None, None, ""
-    events = {e.id: e for e in p.events(story_id=event.story_id)}
-    if event.id not in events:
+    try:
+        story = p.store.story_summary(event.story_id)["story"]
+    except NotFound:
         return None, None, ""
-    story = summarize_story(event.story_id, list(events.values()))
+    if event.id not in story.event_ids:
+        return None, None, ""
     i = story.event_ids.index(event.id)
+    around = [story.event_ids[j] for j in (i - 1, i + 1) if 0 <= j < len(story.event_ids)]
+    events = p.store.events_by_id(around)
     prev = event_summary(events[story.event_ids[i - 1]]) if i > 0 else None
     nxt = event_summary(events[story.event_ids[i + 1]]) if i + 1 < len(story.event_ids) else None
     return prev, nxt, story.title
@@ -185,7 +208,7 @@ def event_detail(p: Pipeline, event_id: str) -> dict:
 
     Raises ``NotFound`` for an unknown id.
     """
-    event, members = p.event(event_id)
+    event, members = p.store.event(event_id)
     members = [m for m in members if m.document is not None]
     ids = {m.article.id for m in members}
     names = _display_names(members)
@@ -194,8 +217,7 @@ def event_detail(p: Pipeline, event_id: str) -> dict:
         by_language.setdefault(m.document.language, []).append(m)
     prev, nxt, story_title = _neighbours(p, event)
     return {**event_summary(event), "story_title": story_title,
-            "headlines": {lang: summarize_event(event_id, [m.document for m in ms], None).headline
-                          for lang, ms in sorted(by_language.items())},
+            "headlines": p.store.event_headlines(event_id),
             "by_language": {lang: [_article_brief(m, ids, names) for m in ms]
                             for lang, ms in sorted(by_language.items())},
             "previous": prev, "next": nxt}
@@ -213,22 +235,28 @@ def _story_json(story: Story, events: dict[str, Event]) -> dict:
             "events": [event_summary(e) for e in ordered]}
 
 
+def _story_jsons(p: Pipeline, stories: list[dict]) -> list[dict]:
+    events = p.store.events_by_id([eid for s in stories for eid in s["story"].event_ids])
+    return [_story_json(s["story"], events) for s in stories]
+
+
 @_consistent
 def story_detail(p: Pipeline, story_id: str) -> dict:
     """A story with its events in time order (undated last).  Raises ``NotFound``."""
-    story = p.story(story_id)
-    return _story_json(story, {e.id: e for e in p.events(story_id=story_id)})
+    return _story_jsons(p, [p.store.story_summary(story_id)])[0]
 
 
 @_consistent
+def stories_page(p: Pipeline, *, limit: int | None = None, offset: int = 0) -> tuple[list[dict], int]:
+    """One page of the stories, largest first, each with its events in time order, and the
+    number of stories."""
+    stories, total = p.store.stories_page(limit=limit, offset=offset)
+    return _story_jsons(p, stories), total
+
+
 def list_stories(p: Pipeline) -> list[dict]:
     """All stories, largest first, each with its events in time order."""
-    out = []
-    for sid in p.store.list_stories():
-        events = p.events(story_id=sid)
-        if events:
-            out.append(_story_json(summarize_story(sid, events), {e.id: e for e in events}))
-    return sorted(out, key=lambda s: -s["event_count"])
+    return stories_page(p)[0]
 
 
 # --- articles -------------------------------------------------------------------------------

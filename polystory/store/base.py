@@ -1,19 +1,23 @@
 """The ``Store`` protocol: what the pipeline needs from a store, nothing more.
 
-``SQLStore`` holds what the SQL stores (SQLite, PostgreSQL) share: the read queries, written
-once in SQL both understand, and the conversion of their rows into records.
+``SQLStore`` holds what the SQL stores (SQLite, PostgreSQL) share: the writes, the read
+queries and the read models (``readmodel``), written once in SQL both understand, and the
+conversion of their rows, by column name, into records.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
-from typing import Any, ContextManager, Iterator, Protocol
+from typing import Any, ContextManager, Iterator, Mapping, Protocol, Sequence
 
 import numpy as np
 
 from ..enrich.recall import Recall
 from ..errors import NotFound
-from ..models import Article, Document, PartialDate
+from ..models import Article, Document, Event, PartialDate, Story
+from . import readmodel
+from .schema import Writer
 
 __all__ = ["Store", "StoredArticle", "SQLStore"]
 
@@ -79,23 +83,131 @@ def _date(value: str | None) -> PartialDate | None:
     return PartialDate.parse(value) if value else None
 
 
+#: Fields of ``Document`` derived again when a document is read (not stored).
+DERIVED_FIELDS = ("terms",)
+#: Columns of ``documents``, named as the stored fields of ``Document`` (and in their order).
+DOC_COLUMNS = tuple(f.name for f in dataclasses.fields(Document) if f.name not in DERIVED_FIELDS)
+#: Columns of ``articles`` that hold an ``Article``'s fields (all but ``html``).
+ARTICLE_COLUMNS = ("id", "text", "title", "url", "published", "language", "source", "origin")
+
+
+def _select(alias: str, columns: Sequence[str]) -> str:
+    """``a.id AS a_id, a.text AS a_text, ...``: columns named after their table alias."""
+    return ", ".join(f"{alias}.{c} AS {alias}_{c}" for c in columns)
+
+
+def _document_values(doc: Document) -> tuple:
+    """The ``documents`` row of ``doc``, in ``DOC_COLUMNS`` order."""
+    conv = {"published": lambda d: str(d) if d else None,
+            "event_date": lambda d: str(d) if d else None,
+            "entities": json.dumps,
+            "entity_names": lambda v: json.dumps(v, ensure_ascii=False),
+            "numbers": json.dumps,
+            "recalls": lambda rs: json.dumps([dataclasses.astuple(r) for r in rs], ensure_ascii=False)}
+    return tuple(conv.get(c, lambda v: v)(getattr(doc, c)) for c in DOC_COLUMNS)
+
+
 class SQLStore:
-    """The reads of a store whose tables follow the polystory schema (``store/sqlite.py``).
+    """What the SQL stores share: the writes, the read queries and the read models, written
+    once in SQL both SQLite and PostgreSQL understand, and rows read by column name.
 
     A subclass provides ``_q(sql, args)`` (run one query with ``?`` placeholders, return all
-    rows, raise ``StoreError`` on failure) and ``_vector(value)`` (a stored vector as a
-    float32 array).  The SQL here is portable: standard joins and aggregates, ``?``
-    placeholders, no ``%`` and no literal ``?``.
+    rows as tuples, raise ``StoreError`` on failure), ``_named(sql, args)`` (the same as
+    dicts by column name), ``_tx()`` (a write transaction, yielding a ``schema.Writer``),
+    ``_vector(value)`` (a stored vector as a float32 array), ``_vector_param(vec)`` (a
+    float32 array as the ``embeddings.vector`` parameter) and ``dialect``.  The SQL here is
+    portable: standard joins and aggregates, ``?`` placeholders, ``ON CONFLICT`` upserts,
+    no ``%`` and no literal ``?``.
     """
 
     path: str
+    dialect: str
 
     def _q(self, sql: str, args: tuple = ()) -> list[Any]:
+        raise NotImplementedError
+
+    def _named(self, sql: str, args: tuple = ()) -> list[dict]:
+        raise NotImplementedError
+
+    def _tx(self) -> ContextManager[Writer]:
         raise NotImplementedError
 
     @staticmethod
     def _vector(value: Any) -> np.ndarray:
         raise NotImplementedError
+
+    @staticmethod
+    def _vector_param(vec: np.ndarray) -> Any:
+        raise NotImplementedError
+
+    # --- writes ---------------------------------------------------------------------------
+    def add_article(self, article: Article, doc: Document | None, *, status: str, reason: str = "",
+                    content_hash: str, embedding: tuple[str, str, np.ndarray] | None = None,
+                    extra_embeddings: list[tuple[str, str, np.ndarray]] = (),
+                    event_id: str | None = None, score: float | None = None,
+                    evidence: dict | None = None, story_links: dict[str, str] | None = None) -> None:
+        """Store one article with everything derived from it, and the summaries it changes,
+        in one transaction."""
+        links = story_links or {}
+        with self._tx() as w:
+            w("INSERT INTO articles (id, content_hash, status, reason, origin, url, title, text,"
+              " published, language, source) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+              (article.id, content_hash, status, reason, article.origin, article.url,
+               article.title, article.text, article.published, article.language, article.source))
+            if doc is not None:
+                w(f"INSERT INTO documents ({', '.join(DOC_COLUMNS)}) "
+                  f"VALUES ({','.join('?' * len(DOC_COLUMNS))})", _document_values(doc))
+                seq = w("SELECT seq FROM articles WHERE id = ?", (article.id,))[0][0]
+                readmodel.index_document(w, seq, doc)
+            if embedding is not None:
+                key, model, vec = embedding
+                self._put_vector(w, key, model, vec)
+                w("INSERT INTO doc_embeddings (id, model, key) VALUES (?,?,?)", (article.id, model, key))
+            for key, model, vec in extra_embeddings:
+                self._put_vector(w, key, model, vec)
+            touched = set(links)
+            old_stories = readmodel.stories_of(w, touched | ({event_id} if event_id else set()))
+            if event_id is not None:
+                w("INSERT INTO memberships (article_id, event_id, score, evidence) VALUES (?,?,?,?)",
+                  (article.id, event_id, score, json.dumps(evidence or {}, ensure_ascii=False)))
+                touched.add(event_id)
+            self._link(w, links)
+            readmodel.refresh(w, touched, old_stories)
+
+    def update_events(self, moved: dict[str, str], story_links: dict[str, str],
+                      gone: list[str], dates: dict[str, PartialDate] | None = None) -> None:
+        """Repairs in one transaction: articles moved to other events, events moved to
+        other stories, events that no longer exist, and event dates inferred later; with
+        the summaries they change."""
+        dates = dates or {}
+        with self._tx() as w:
+            touched = set(story_links) | set(gone) | set(moved.values())
+            for part in readmodel.chunks(list(moved) + list(dates)):
+                touched.update(r[0] for r in w(
+                    f"SELECT event_id FROM memberships WHERE article_id IN ({','.join('?' * len(part))})",
+                    tuple(part)))
+            old_stories = readmodel.stories_of(w, touched)
+            for aid, d in dates.items():
+                w("UPDATE documents SET event_date = ? WHERE id = ?", (str(d), aid))
+            for aid, eid in moved.items():
+                w("UPDATE memberships SET event_id = ?, evidence = ? WHERE article_id = ?",
+                  (eid, json.dumps({"repaired": True}), aid))
+            for eid in gone:
+                w("DELETE FROM event_stories WHERE event_id = ?", (eid,))
+            self._link(w, story_links)
+            readmodel.refresh(w, touched, old_stories)
+
+    def _put_vector(self, w: Writer, key: str, model: str, vec: np.ndarray) -> None:
+        """Store a vector under its key unless one is there (keys name their content)."""
+        w("INSERT INTO embeddings (key, model, vector) VALUES (?,?,?) ON CONFLICT (key) DO NOTHING",
+          (key, model, self._vector_param(np.asarray(vec, dtype=np.float32))))
+
+    @staticmethod
+    def _link(w: Writer, links: dict[str, str]) -> None:
+        for eid, sid in links.items():
+            w("INSERT INTO event_stories (event_id, story_id, seq) VALUES (?, ?, "
+              "(SELECT COALESCE(MAX(seq), 0) + 1 FROM event_stories)) "
+              "ON CONFLICT (event_id) DO UPDATE SET story_id = excluded.story_id", (eid, sid))
 
     # --- by id and hash ---------------------------------------------------------------
     def find_article(self, article_id: str) -> tuple[str, str] | None:
@@ -118,17 +230,18 @@ class SQLStore:
     def replay(self, encoder_name: str) -> Iterator[tuple[Document, np.ndarray, str]]:
         last = -1
         while True:
-            rows = self._q(
-                "SELECT d.*, e.vector, m.event_id, a.seq FROM articles a JOIN documents d ON d.id=a.id "
+            rows = self._named(
+                f"SELECT {_select('d', DOC_COLUMNS)}, e.vector AS vector, m.event_id AS event_id, "
+                "a.seq AS seq FROM articles a JOIN documents d ON d.id=a.id "
                 "JOIN memberships m ON m.article_id=a.id "
                 "JOIN doc_embeddings de ON de.id=a.id AND de.model=? "
                 "JOIN embeddings e ON e.key=de.key WHERE a.seq > ? ORDER BY a.seq LIMIT ?",
                 (encoder_name, last, self.REPLAY_PAGE))
             for r in rows:
-                yield self._doc(r[:15]), self._vector(r[15]), r[16]
+                yield self._doc(r), self._vector(r["vector"]), r["event_id"]
             if len(rows) < self.REPLAY_PAGE:
                 return
-            last = rows[-1][17]
+            last = rows[-1]["seq"]
 
     def recent_events(self, max_articles: int) -> list[str]:
         """The events that grew most recently, whole, while they hold at most
@@ -154,42 +267,44 @@ class SQLStore:
 
     # --- rows -> records ------------------------------------------------------------------
     @staticmethod
-    def _doc(r) -> Document:
-        return Document(id=r[0], title=r[1], text=r[2], language=r[3], url=r[4], source=r[5],
-                        published=_date(r[6]), event_date=_date(r[7]),
-                        entities=tuple(json.loads(r[8])), entity_names=tuple(json.loads(r[9])),
-                        numbers=tuple(json.loads(r[10])), weekday=r[11],
-                        recalls=tuple(Recall(*x) for x in json.loads(r[12])), content_hash=r[13],
-                        dropped_lines=r[14])
+    def _doc(r: Mapping) -> Document:
+        """The ``Document`` of a row that selected ``_select('d', DOC_COLUMNS)``."""
+        v = {c: r[f"d_{c}"] for c in DOC_COLUMNS}
+        return Document(**{**v, "published": _date(v["published"]),
+                           "event_date": _date(v["event_date"]),
+                           "entities": tuple(json.loads(v["entities"])),
+                           "entity_names": tuple(json.loads(v["entity_names"])),
+                           "numbers": tuple(json.loads(v["numbers"])),
+                           "recalls": tuple(Recall(*x) for x in json.loads(v["recalls"]))})
 
     _ARTICLE_SQL = (
-        "SELECT a.id, a.text, a.title, a.url, a.published, a.language, a.source, a.origin, "
-        "a.status, a.reason, m.event_id, s.story_id, m.score, m.evidence, d.* "
+        f"SELECT {_select('a', ARTICLE_COLUMNS)}, a.status AS status, a.reason AS reason, "
+        "m.event_id AS event_id, s.story_id AS story_id, m.score AS score, "
+        f"m.evidence AS evidence, {_select('d', DOC_COLUMNS)} "
         "FROM articles a LEFT JOIN documents d ON d.id=a.id "
         "LEFT JOIN memberships m ON m.article_id=a.id "
         "LEFT JOIN event_stories s ON s.event_id=m.event_id ")
 
-    def _stored(self, r) -> StoredArticle:
-        art = Article(id=r[0], text=r[1], title=r[2], url=r[3], published=r[4], language=r[5],
-                      source=r[6], origin=r[7])
-        doc = self._doc(r[14:29]) if r[14] is not None else None
-        return StoredArticle(art, doc, r[8], r[9], r[10], r[11], r[12], json.loads(r[13] or "{}"))
+    def _stored(self, r: Mapping) -> StoredArticle:
+        art = Article(**{c: r[f"a_{c}"] for c in ARTICLE_COLUMNS})
+        doc = self._doc(r) if r["d_id"] is not None else None
+        return StoredArticle(art, doc, r["status"], r["reason"], r["event_id"], r["story_id"],
+                             r["score"], json.loads(r["evidence"] or "{}"))
 
     # --- articles, events, stories -------------------------------------------------------------
     def article(self, article_id: str) -> StoredArticle:
-        rows = self._q(self._ARTICLE_SQL + "WHERE a.id=?", (article_id,))
+        rows = self._named(self._ARTICLE_SQL + "WHERE a.id=?", (article_id,))
         if not rows:
             raise NotFound(f"no article with id {article_id!r}")
         return self._stored(rows[0])
 
     def event_members(self, event_id: str) -> list[StoredArticle]:
-        rows = self._q(self._ARTICLE_SQL + "WHERE m.event_id=? ORDER BY a.seq", (event_id,))
+        rows = self._named(self._ARTICLE_SQL + "WHERE m.event_id=? ORDER BY a.seq", (event_id,))
         return [self._stored(r) for r in rows]
 
     def list_events(self, *, story_id: str | None = None) -> list[str]:
         if story_id is None:
-            rows = self._q("SELECT event_id FROM memberships m JOIN articles a ON a.id=m.article_id "
-                           "GROUP BY event_id ORDER BY MIN(a.seq)")
+            rows = self._q("SELECT event_id FROM event_summaries ORDER BY first_seq")
         else:
             rows = self._q("SELECT event_id FROM event_stories WHERE story_id=? ORDER BY seq",
                            (story_id,))
@@ -200,7 +315,172 @@ class SQLStore:
                                       "ORDER BY MIN(seq)")]
 
     def list_articles(self) -> list[StoredArticle]:
-        return [self._stored(r) for r in self._q(self._ARTICLE_SQL + "ORDER BY a.seq")]
+        return [self._stored(r) for r in self._named(self._ARTICLE_SQL + "ORDER BY a.seq")]
+
+    # --- the read models: summaries, filtered and paged in SQL ------------------------------
+    _EVENT_SQL = ", ".join(f"e.{c}" for c in readmodel.EVENT_COLUMNS)
+    #: Rows per query when a listing is streamed whole.
+    PAGE = 500
+
+    def _contains(self, column: str) -> str:
+        """SQL true when the ``?`` parameter occurs in ``column``."""
+        return f"{'strpos' if self.dialect == 'postgres' else 'instr'}({column}, ?) > 0"
+
+    def _text_events(self, word: str) -> str:
+        """A subquery of the events with an article whose search text contains ``word``
+        (case-folded), with one ``?`` parameter (``_text_arg``)."""
+        if self.dialect == "sqlite" and len(word) >= 3:   # the trigram index
+            return ("SELECT m.event_id FROM article_fts f JOIN article_search s ON s.seq = f.rowid "
+                    "JOIN memberships m ON m.article_id = s.article_id WHERE article_fts MATCH ?")
+        return ("SELECT m.event_id FROM article_search s JOIN memberships m "
+                f"ON m.article_id = s.article_id WHERE {self._contains('s.haystack')}")
+
+    def _text_arg(self, word: str) -> str:
+        if self.dialect == "sqlite" and len(word) >= 3:
+            return '"' + word.replace('"', '""') + '"'
+        return word
+
+    def _event_query(self, story_id: str | None, since: PartialDate | None,
+                     until: PartialDate | None, language: str | None,
+                     words: Sequence[tuple[str, Sequence[str]]]) -> tuple[str, list[str], list, str]:
+        """FROM clause, conditions, their parameters and the order column of a listing."""
+        source, where, args = "event_summaries e", [], []
+        order = "e.first_seq"
+        if story_id is not None:
+            source += " JOIN event_stories s ON s.event_id = e.event_id"
+            where.append("s.story_id = ?")
+            args.append(story_id)
+            order = "s.seq"
+        if since is not None:
+            where.append("e.date_last >= ?")
+            args.append(since.first_day().isoformat())
+        if until is not None:
+            where.append("e.date_first <= ?")
+            args.append(until.last_day().isoformat())
+        if language:
+            where.append(self._contains("e.languages"))
+            args.append(json.dumps(language))
+        for word, keys in words:
+            cond = f"e.event_id IN ({self._text_events(word)})"
+            args.append(self._text_arg(word))
+            if keys:
+                cond += (" OR e.event_id IN (SELECT m.event_id FROM article_names n JOIN memberships m "
+                         f"ON m.article_id = n.article_id WHERE n.key IN ({','.join('?' * len(keys))}))")
+                args.extend(keys)
+            where.append(f"({cond})")
+        return source, where, args, order
+
+    def events_page(self, *, story_id: str | None = None, since: PartialDate | None = None,
+                    until: PartialDate | None = None, language: str | None = None,
+                    words: Sequence[tuple[str, Sequence[str]]] = (), limit: int | None = None,
+                    offset: int = 0, newest_first: bool = False) -> tuple[list[Event], int, int]:
+        """One page of the events that pass the filters (in order of their first article, or
+        of their story; the reverse with ``newest_first``), with the number of such events
+        and of their articles.
+
+        ``words``: (case-folded word, its name keys) pairs; an event passes when, for each,
+        an article's title, names or text contains the word, or an article names one of
+        the keys.  ``since``/``until`` compare date intervals; undated events fail them.
+        """
+        source, where, args, order = self._event_query(story_id, since, until, language, words)
+        cond = f" WHERE {' AND '.join(where)}" if where else ""
+        page = "" if limit is None else f" LIMIT {int(limit)} OFFSET {int(offset)}"
+        with self.snapshot():
+            (total, articles), = self._q(f"SELECT COUNT(*), COALESCE(SUM(e.article_count), 0) "
+                                         f"FROM {source}{cond}", tuple(args))
+            rows = self._named(f"SELECT {self._EVENT_SQL} FROM {source}{cond} "
+                               f"ORDER BY {order}{' DESC' if newest_first else ''}{page}",
+                               tuple(args))
+        return [readmodel.event_of(r) for r in rows], int(total), int(articles)
+
+    def iter_events(self, *, story_id: str | None = None) -> Iterator[Event]:
+        """All events (or one story's) in order, read a page at a time."""
+        source, where, args, order = self._event_query(story_id, None, None, None, ())
+        last = -1
+        while True:
+            cond = " AND ".join(where + [f"{order} > ?"])
+            rows = self._named(f"SELECT {self._EVENT_SQL}, {order} AS ord FROM {source} "
+                               f"WHERE {cond} ORDER BY {order} LIMIT {self.PAGE}",
+                               tuple(args) + (last,))
+            for r in rows:
+                yield readmodel.event_of(r)
+            if len(rows) < self.PAGE:
+                return
+            last = rows[-1]["ord"]
+
+    def event_summary(self, event_id: str) -> Event:
+        """An event's summary (raises ``NotFound``)."""
+        rows = self._named(f"SELECT {self._EVENT_SQL} FROM event_summaries e WHERE e.event_id = ?",
+                           (event_id,))
+        if not rows:
+            raise NotFound(f"no event with id {event_id!r}")
+        return readmodel.event_of(rows[0])
+
+    def event_headlines(self, event_id: str) -> dict[str, str]:
+        """An event's headline per language (raises ``NotFound``)."""
+        rows = self._q("SELECT headlines FROM event_summaries WHERE event_id = ?", (event_id,))
+        if not rows:
+            raise NotFound(f"no event with id {event_id!r}")
+        return json.loads(rows[0][0])
+
+    def events_by_id(self, event_ids: Sequence[str]) -> dict[str, Event]:
+        out: dict[str, Event] = {}
+        for part in readmodel.chunks(event_ids):
+            for r in self._named(f"SELECT {self._EVENT_SQL} FROM event_summaries e "
+                                 f"WHERE e.event_id IN ({','.join('?' * len(part))})", tuple(part)):
+                out[r["event_id"]] = readmodel.event_of(r)
+        return out
+
+    def event(self, event_id: str) -> tuple[Event, list[StoredArticle]]:
+        """An event's summary and its stored articles (raises ``NotFound``)."""
+        with self.snapshot():
+            event = self.event_summary(event_id)
+            return event, self.event_members(event_id)
+
+    _STORY_COLUMNS = ("story_id", "event_count", "article_count", "title", "actors", "event_ids",
+                      "languages", "first_date", "last_date")
+
+    @staticmethod
+    def _story_of(r: Mapping) -> dict:
+        """A story summary row as a ``Story`` (``story``) and its figures."""
+        return {"story": Story(id=r["story_id"], event_ids=tuple(json.loads(r["event_ids"])),
+                               title=r["title"], actors=tuple(json.loads(r["actors"]))),
+                "event_count": r["event_count"], "article_count": r["article_count"],
+                "languages": json.loads(r["languages"]), "first_date": r["first_date"],
+                "last_date": r["last_date"]}
+
+    def stories_page(self, *, limit: int | None = None, offset: int = 0) -> tuple[list[dict], int]:
+        """Stories, largest first (then in order of their first event), one page, with the
+        number of stories; each as ``_story_of``."""
+        page = "" if limit is None else f" LIMIT {int(limit)} OFFSET {int(offset)}"
+        with self.snapshot():
+            total = self._q("SELECT COUNT(*) FROM story_summaries")[0][0]
+            rows = self._named(f"SELECT {', '.join(self._STORY_COLUMNS)} FROM story_summaries "
+                               f"ORDER BY event_count DESC, first_seq{page}")
+        return [self._story_of(r) for r in rows], int(total)
+
+    def iter_stories(self) -> Iterator[dict]:
+        """All stories, largest first, read a page at a time (as ``_story_of``)."""
+        offset = 0
+        while True:
+            page, _ = self.stories_page(limit=self.PAGE, offset=offset)
+            yield from page
+            if len(page) < self.PAGE:
+                return
+            offset += self.PAGE
+
+    def story_summary(self, story_id: str) -> dict:
+        """One story (as ``_story_of``; raises ``NotFound``)."""
+        rows = self._named(f"SELECT {', '.join(self._STORY_COLUMNS)} FROM story_summaries "
+                           "WHERE story_id = ?", (story_id,))
+        if not rows:
+            raise NotFound(f"no story with id {story_id!r}")
+        return self._story_of(rows[0])
+
+    def counts(self) -> tuple[int, int]:
+        """(events, stories) the store holds."""
+        return (self._q("SELECT COUNT(*) FROM event_summaries")[0][0],
+                self._q("SELECT COUNT(*) FROM story_summaries")[0][0])
 
     # --- what ``check_store`` asks of a store ----------------------------------------------
     def schema_version(self) -> int:

@@ -76,6 +76,36 @@ _ROW_CHECKS: tuple[tuple[str, str, str], ...] = (
     ("story", "story row(s) of event(s) without members",
      "SELECT s.event_id FROM event_stories s "
      "WHERE NOT EXISTS (SELECT 1 FROM memberships m WHERE m.event_id = s.event_id)"),
+    # the read models (store/readmodel.py): what the listings read
+    ("summary", "event(s) with members but no summary",
+     "SELECT DISTINCT m.event_id FROM memberships m "
+     "WHERE NOT EXISTS (SELECT 1 FROM event_summaries e WHERE e.event_id = m.event_id)"),
+    ("summary", "event summary(ies) whose article count or first article is not the members'",
+     "SELECT e.event_id FROM event_summaries e LEFT JOIN (SELECT m.event_id, COUNT(*) AS n, "
+     "MIN(a.seq) AS first FROM memberships m JOIN articles a ON a.id = m.article_id "
+     "GROUP BY m.event_id) g ON g.event_id = e.event_id "
+     "WHERE g.n IS NULL OR g.n <> e.article_count OR g.first <> e.first_seq ORDER BY e.event_id"),
+    ("summary", "event summary(ies) whose story is not the event's",
+     "SELECT e.event_id FROM event_summaries e LEFT JOIN event_stories s ON s.event_id = e.event_id "
+     "WHERE COALESCE(s.story_id, '') <> COALESCE(e.story_id, '') ORDER BY e.event_id"),
+    ("summary", "story(ies) with summarized events but no summary",
+     "SELECT DISTINCT s.story_id FROM event_stories s JOIN event_summaries e "
+     "ON e.event_id = s.event_id WHERE NOT EXISTS "
+     "(SELECT 1 FROM story_summaries t WHERE t.story_id = s.story_id)"),
+    ("summary", "story summary(ies) whose event count is not the story's",
+     "SELECT t.story_id FROM story_summaries t LEFT JOIN (SELECT s.story_id, COUNT(*) AS n "
+     "FROM event_stories s JOIN event_summaries e ON e.event_id = s.event_id "
+     "GROUP BY s.story_id) g ON g.story_id = t.story_id "
+     "WHERE g.n IS NULL OR g.n <> t.event_count ORDER BY t.story_id"),
+    ("search", "document(s) without search text",
+     "SELECT d.id FROM documents d "
+     "WHERE NOT EXISTS (SELECT 1 FROM article_search s WHERE s.article_id = d.id)"),
+    ("search", "search text(s) of no document",
+     "SELECT s.article_id FROM article_search s "
+     "WHERE NOT EXISTS (SELECT 1 FROM documents d WHERE d.id = s.article_id)"),
+    ("search", "name key(s) of no document",
+     "SELECT n.article_id || ' (' || n.key || ')' FROM article_names n "
+     "WHERE NOT EXISTS (SELECT 1 FROM documents d WHERE d.id = n.article_id)"),
 )
 
 
@@ -105,7 +135,10 @@ def check_store(store: SQLStore, *, dims: Mapping[str, int] | None = None) -> li
     has a document, a link to a stored vector and exactly one event membership; rejected
     articles have none; no document, link or membership without its article; every event
     with members has exactly one story row and no story row names an event without
-    members; the documents' dates parse and their JSON fields load; each vector has its
+    members; the read models agree with the rows they summarize (every event with members
+    has a summary with its article count, first article and story, every story with
+    summarized events a summary with their count, every document its search text and no
+    search text or name key is left of a missing document); the documents' dates parse and their JSON fields load; each vector has its
     model's dimension (as float32 bytes in SQLite; ``dims``: model name -> dimension, the
     registered encoders by default; vectors of other models must at least agree in
     length among themselves).

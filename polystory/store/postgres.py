@@ -6,7 +6,7 @@ syntax: ``?sslmode=require``, ``?options=-csearch_path%3Dnews`` and the like wor
 As in ``store/sqlite.py``: one article and everything derived from it is written in one
 transaction, and so is each repair, so a crash leaves all of an article or none of it; the
 schema carries a version (table ``polystory_meta``, key ``schema_version``), older schemas
-are upgraded in place by the named migrations below, one transaction each, and a database
+are upgraded in place by the named migrations of ``store/schema.py``, one transaction each, and a database
 from a newer polystory is refused.  Writers take a transaction-scoped advisory lock, so two
 processes on one database write one after the other, as SQLite's ``BEGIN IMMEDIATE`` does.
 
@@ -20,14 +20,12 @@ Needs ``psycopg`` 3: ``pip install 'polystory[postgres]'``.
 """
 from __future__ import annotations
 
-import dataclasses
-import json
 import logging
 import re
 import struct
 import threading
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import numpy as np
 import psycopg
@@ -37,8 +35,9 @@ from psycopg.pq import Format, TransactionStatus
 from psycopg.types import TypeInfo
 
 from ..errors import StoreError
-from ..models import Article, Document, PartialDate
+from . import schema
 from .base import SQLStore
+from .schema import MIGRATIONS, SCHEMA_VERSION, Writer
 
 __all__ = ["PostgresStore", "SCHEMA_VERSION", "redact"]
 
@@ -69,83 +68,26 @@ def _one_line(error: Exception) -> str:
     return " ".join(str(error).split())
 
 
-# --- the schema -------------------------------------------------------------------------
-def _create_vector_extension(cur: psycopg.Cursor) -> None:
-    """``CREATE EXTENSION vector`` unless it exists, with a clear error if it cannot be."""
-    if cur.execute("SELECT 1 FROM pg_extension WHERE extname = 'vector'").fetchone():
+def create_vector_extension(w: Writer) -> None:
+    """``CREATE EXTENSION vector`` unless it exists, with a clear error if it cannot be
+    (the first migration's first step, ``store/schema.py``)."""
+    if w("SELECT 1 FROM pg_extension WHERE extname = 'vector'"):
         return
-    if not cur.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'").fetchone():
+    if not w("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'"):
         raise StoreError("the PostgreSQL server has no pgvector extension (vector); "
                          "install pgvector on the server (see docs/store.md)")
     try:
-        cur.execute("CREATE EXTENSION vector")
+        w("CREATE EXTENSION vector")
     except psycopg.errors.InsufficientPrivilege as e:
         raise StoreError(f"cannot create the pgvector extension: {_one_line(e)}; a superuser "
                          "must run CREATE EXTENSION vector in this database once") from None
 
 
-def _m1_initial(cur: psycopg.Cursor) -> None:
-    """The tables of ``store/sqlite.py``'s first migration, in PostgreSQL's types (same
-    column order: the shared queries select ``d.*``)."""
-    _create_vector_extension(cur)
-    cur.execute("""
-    CREATE TABLE articles (
-        seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-        id TEXT NOT NULL UNIQUE,
-        content_hash TEXT NOT NULL,
-        status TEXT NOT NULL,
-        reason TEXT NOT NULL DEFAULT '',
-        origin TEXT NOT NULL DEFAULT '',
-        url TEXT NOT NULL DEFAULT '',
-        title TEXT NOT NULL DEFAULT '',
-        text TEXT NOT NULL,
-        published TEXT NOT NULL DEFAULT '',
-        language TEXT NOT NULL DEFAULT '',
-        source TEXT NOT NULL DEFAULT ''
-    );
-    CREATE INDEX articles_hash ON articles(content_hash);
-    CREATE TABLE documents (
-        id TEXT PRIMARY KEY REFERENCES articles(id),
-        title TEXT NOT NULL, text TEXT NOT NULL, language TEXT NOT NULL,
-        url TEXT NOT NULL, source TEXT NOT NULL,
-        published TEXT, event_date TEXT,
-        entities TEXT NOT NULL, entity_names TEXT NOT NULL, numbers TEXT NOT NULL,
-        weekday INTEGER, recalls TEXT NOT NULL DEFAULT '[]',
-        content_hash TEXT NOT NULL, dropped_lines INTEGER NOT NULL
-    );
-    CREATE TABLE embeddings (
-        key TEXT PRIMARY KEY, model TEXT NOT NULL, vector vector NOT NULL
-    );
-    CREATE TABLE doc_embeddings (
-        id TEXT NOT NULL REFERENCES articles(id), model TEXT NOT NULL,
-        key TEXT NOT NULL REFERENCES embeddings(key), PRIMARY KEY (id, model)
-    );
-    CREATE TABLE memberships (
-        article_id TEXT PRIMARY KEY REFERENCES articles(id),
-        event_id TEXT NOT NULL, score DOUBLE PRECISION, evidence TEXT NOT NULL DEFAULT '{}'
-    );
-    CREATE INDEX memberships_event ON memberships(event_id);
-    CREATE TABLE event_stories (
-        event_id TEXT PRIMARY KEY, story_id TEXT NOT NULL, seq BIGINT NOT NULL
-    );
-    CREATE INDEX event_stories_story ON event_stories(story_id);
-    """)
-
-
-def _m2_watch(cur: psycopg.Cursor) -> None:
-    """``polystory watch``'s sources and item queue (``store/watch.py``)."""
-    from .watch import watch_tables_sql
-
-    cur.execute(watch_tables_sql("seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"))
-
-
-#: Named migrations, in order, matching ``store/sqlite.py``'s one for one; the schema version
-#: (``polystory_meta.schema_version``) counts how many have run.
-MIGRATIONS: list[tuple[str, Callable[[psycopg.Cursor], None]]] = [
-    ("initial schema", _m1_initial),
-    ("watch queue", _m2_watch),
-]
-SCHEMA_VERSION = len(MIGRATIONS)
+def _writer(cur: psycopg.Cursor) -> Writer:
+    def run(sql: str, args: tuple) -> tuple[list[tuple], int]:
+        cur.execute(sql.replace("%", "%%").replace("?", "%s"), args)
+        return (cur.fetchall() if cur.description else []), cur.rowcount
+    return Writer("postgres", run)
 
 
 # --- vectors: numpy float32 <-> pgvector's binary format (dims, unused, float4 big-endian) ---
@@ -231,25 +173,24 @@ class PostgresStore(SQLStore):
         """Run the missing migrations, each in its own transaction under the write lock
         (so two processes opening a new database do not both create the tables)."""
         while True:
-            with self._tx() as cur:
+            with self._tx() as w:
                 version = self.schema_version()
-                if version > SCHEMA_VERSION:
+                if version > schema.SCHEMA_VERSION:
                     raise StoreError(f"database {self.path} has schema version {version}, newer "
-                                     f"than this polystory supports ({SCHEMA_VERSION}); "
+                                     f"than this polystory supports ({schema.SCHEMA_VERSION}); "
                                      "upgrade polystory")
-                if version == SCHEMA_VERSION:
+                if version == schema.SCHEMA_VERSION:
                     return
-                name, step = MIGRATIONS[version]
+                name, step = schema.MIGRATIONS[version]
                 log.info("migrating %s to schema %d (%s)", self.path, version + 1, name)
                 try:
-                    step(cur)
+                    step(w)
                 except StoreError as e:  # no pgvector: say where
                     raise StoreError(f"cannot open database {self.path}: {e}") from None
-                cur.execute("CREATE TABLE IF NOT EXISTS polystory_meta "
-                            "(key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-                cur.execute("INSERT INTO polystory_meta VALUES ('schema_version', %s) "
-                            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                            (str(version + 1),))
+                w("CREATE TABLE IF NOT EXISTS polystory_meta "
+                  "(key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+                w("INSERT INTO polystory_meta VALUES ('schema_version', ?) "
+                  "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (str(version + 1),))
 
     def integrity_check(self) -> list[str]:
         """Nothing to report at page level here: PostgreSQL checks its own pages (checksums,
@@ -259,14 +200,14 @@ class PostgresStore(SQLStore):
 
     # --- transactions and queries ---------------------------------------------------
     @contextmanager
-    def _tx(self) -> Iterator[psycopg.Cursor]:
+    def _tx(self) -> Iterator[Writer]:
         """One transaction under the write lock; any database error rolls it back whole and
         becomes a ``StoreError``."""
         with self._lock:
             try:
                 with self._conn.transaction(), self._conn.cursor() as cur:
                     cur.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
-                    yield cur
+                    yield _writer(cur)
             except psycopg.Error as e:
                 raise StoreError(f"cannot write to {self.path}: {_one_line(e)}") from None
 
@@ -294,77 +235,26 @@ class PostgresStore(SQLStore):
             except psycopg.Error as e:
                 raise StoreError(f"cannot read {self.path}: {_one_line(e)}") from None
 
+    def _named(self, sql: str, args: tuple = ()) -> list[dict]:
+        """Rows of one query as dicts by column name."""
+        with self._lock:
+            try:
+                cur = self._conn.execute(sql.replace("%", "%%").replace("?", "%s"), args,
+                                         binary=True)
+                names = [d.name for d in cur.description]
+                return [dict(zip(names, r)) for r in cur.fetchall()]
+            except psycopg.Error as e:
+                raise StoreError(f"cannot read {self.path}: {_one_line(e)}") from None
+
     @staticmethod
     def _vector(value: np.ndarray) -> np.ndarray:
         return value  # already a float32 array (``_VectorLoader``)
 
-    # --- writes ---------------------------------------------------------------
-    def add_article(self, article: Article, doc: Document | None, *, status: str, reason: str = "",
-                    content_hash: str, embedding: tuple[str, str, np.ndarray] | None = None,
-                    extra_embeddings: list[tuple[str, str, np.ndarray]] = (),
-                    event_id: str | None = None, score: float | None = None,
-                    evidence: dict | None = None, story_links: dict[str, str] | None = None) -> None:
-        """Store one article with everything derived from it, in one transaction."""
-        with self._tx() as cur:
-            cur.execute(
-                "INSERT INTO articles (id, content_hash, status, reason, origin, url, title, text,"
-                " published, language, source) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
-                (article.id, content_hash, status, reason, article.origin, article.url,
-                 article.title, article.text, article.published, article.language, article.source))
-            if doc is not None:
-                cur.execute("INSERT INTO documents VALUES "
-                            "(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)", _document_row(doc))
-            if embedding is not None:
-                key, model, vec = embedding
-                self._put_vector(cur, key, model, vec)
-                cur.execute("INSERT INTO doc_embeddings VALUES (%s,%s,%s)", (article.id, model, key))
-            for key, model, vec in extra_embeddings:
-                self._put_vector(cur, key, model, vec)
-            if event_id is not None:
-                cur.execute("INSERT INTO memberships VALUES (%s,%s,%s,%s)",
-                            (article.id, event_id, score,
-                             json.dumps(evidence or {}, ensure_ascii=False)))
-            self._link(cur, story_links or {})
-
-    def update_events(self, moved: dict[str, str], story_links: dict[str, str],
-                      gone: list[str], dates: dict[str, PartialDate] | None = None) -> None:
-        """Repairs in one transaction: articles moved to other events, events moved to
-        other stories, events that no longer exist, and event dates inferred later."""
-        with self._tx() as cur:
-            for aid, d in (dates or {}).items():
-                cur.execute("UPDATE documents SET event_date=%s WHERE id=%s", (str(d), aid))
-            for aid, eid in moved.items():
-                cur.execute("UPDATE memberships SET event_id=%s, evidence=%s WHERE article_id=%s",
-                            (eid, json.dumps({"repaired": True}), aid))
-            for eid in gone:
-                cur.execute("DELETE FROM event_stories WHERE event_id=%s", (eid,))
-            self._link(cur, story_links)
-
     @staticmethod
-    def _put_vector(cur: psycopg.Cursor, key: str, model: str, vec: np.ndarray) -> None:
-        """Store a vector under its key unless one is there (keys name their content)."""
-        cur.execute("INSERT INTO embeddings VALUES (%s,%s,%s) ON CONFLICT (key) DO NOTHING",
-                    (key, model, np.asarray(vec, dtype=np.float32)))
-
-    @staticmethod
-    def _link(cur: psycopg.Cursor, links: dict[str, str]) -> None:
-        for eid, sid in links.items():
-            cur.execute("INSERT INTO event_stories (event_id, story_id, seq) VALUES (%s, %s, "
-                        "(SELECT COALESCE(MAX(seq), 0) + 1 FROM event_stories)) "
-                        "ON CONFLICT (event_id) DO UPDATE SET story_id=excluded.story_id",
-                        (eid, sid))
+    def _vector_param(vec: np.ndarray) -> np.ndarray:
+        return vec    # sent as a ``vector`` (``_VectorDumper``)
 
     def close(self) -> None:
         with self._lock:
             self._conn.close()
 
-
-def _document_row(doc: Document) -> tuple:
-    """The ``documents`` row of ``doc``, in column order (as ``store/sqlite.py`` writes it)."""
-    return (doc.id, doc.title, doc.text, doc.language, doc.url, doc.source,
-            str(doc.published) if doc.published else None,
-            str(doc.event_date) if doc.event_date else None,
-            json.dumps(doc.entities), json.dumps(doc.entity_names, ensure_ascii=False),
-            json.dumps(doc.numbers), doc.weekday,
-            json.dumps([dataclasses.astuple(r) for r in doc.recalls], ensure_ascii=False),
-            doc.content_hash, doc.dropped_lines)

@@ -3,94 +3,27 @@
 One article and everything derived from it (document, embedding, membership, story
 links) is written in a single transaction, so a crash leaves either all of it or none.
 The schema carries a version (``PRAGMA user_version``); older files are upgraded in place by
-the named migrations below, and a file from a newer polystory is refused.
+the named migrations of ``store/schema.py``, and a file from a newer polystory is refused.
 """
 from __future__ import annotations
 
-import dataclasses
-import json
 import logging
 import sqlite3
 import threading
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 import numpy as np
 
 from ..errors import StoreError
-from ..models import Article, Document, PartialDate
+from . import schema
 from .base import SQLStore
+from .schema import MIGRATIONS, SCHEMA_VERSION, Writer
 
 __all__ = ["SQLiteStore", "SCHEMA_VERSION"]
 
 log = logging.getLogger(__name__)
-
-
-def _script(db: sqlite3.Connection, sql: str) -> None:
-    """Run several statements inside the caller's transaction (executescript would commit)."""
-    for stmt in sql.split(";"):
-        if stmt.strip():
-            db.execute(stmt)
-
-
-def _m1_initial(db: sqlite3.Connection) -> None:
-    _script(db, """
-    CREATE TABLE articles (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        id TEXT NOT NULL UNIQUE,
-        content_hash TEXT NOT NULL,
-        status TEXT NOT NULL,
-        reason TEXT NOT NULL DEFAULT '',
-        origin TEXT NOT NULL DEFAULT '',
-        url TEXT NOT NULL DEFAULT '',
-        title TEXT NOT NULL DEFAULT '',
-        text TEXT NOT NULL,
-        published TEXT NOT NULL DEFAULT '',
-        language TEXT NOT NULL DEFAULT '',
-        source TEXT NOT NULL DEFAULT ''
-    );
-    CREATE INDEX articles_hash ON articles(content_hash);
-    CREATE TABLE documents (
-        id TEXT PRIMARY KEY REFERENCES articles(id),
-        title TEXT NOT NULL, text TEXT NOT NULL, language TEXT NOT NULL,
-        url TEXT NOT NULL, source TEXT NOT NULL,
-        published TEXT, event_date TEXT,
-        entities TEXT NOT NULL, entity_names TEXT NOT NULL, numbers TEXT NOT NULL,
-        weekday INTEGER, recalls TEXT NOT NULL DEFAULT '[]',
-        content_hash TEXT NOT NULL, dropped_lines INTEGER NOT NULL
-    );
-    CREATE TABLE embeddings (
-        key TEXT PRIMARY KEY, model TEXT NOT NULL, vector BLOB NOT NULL
-    );
-    CREATE TABLE doc_embeddings (
-        id TEXT NOT NULL REFERENCES articles(id), model TEXT NOT NULL,
-        key TEXT NOT NULL REFERENCES embeddings(key), PRIMARY KEY (id, model)
-    );
-    CREATE TABLE memberships (
-        article_id TEXT PRIMARY KEY REFERENCES articles(id),
-        event_id TEXT NOT NULL, score REAL, evidence TEXT NOT NULL DEFAULT '{}'
-    );
-    CREATE INDEX memberships_event ON memberships(event_id);
-    CREATE TABLE event_stories (
-        event_id TEXT PRIMARY KEY, story_id TEXT NOT NULL, seq INTEGER NOT NULL
-    );
-    CREATE INDEX event_stories_story ON event_stories(story_id);
-    """)
-
-
-def _m2_watch(db: sqlite3.Connection) -> None:
-    from .watch import watch_tables_sql
-
-    _script(db, watch_tables_sql("seq INTEGER PRIMARY KEY AUTOINCREMENT"))
-
-
-#: Named migrations, in order; ``user_version`` counts how many have run.
-MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
-    ("initial schema", _m1_initial),
-    ("watch queue", _m2_watch),
-]
-SCHEMA_VERSION = len(MIGRATIONS)
 
 
 class SQLiteStore(SQLStore):
@@ -136,13 +69,13 @@ class SQLiteStore(SQLStore):
     # --- schema -------------------------------------------------------------
     def _migrate(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
+        if version > schema.SCHEMA_VERSION:
             raise StoreError(f"database {self.path} has schema version {version}, newer than this "
-                             f"polystory supports ({SCHEMA_VERSION}); upgrade polystory")
-        for n, (name, step) in enumerate(MIGRATIONS[version:], start=version + 1):
+                             f"polystory supports ({schema.SCHEMA_VERSION}); upgrade polystory")
+        for n, (name, step) in enumerate(schema.MIGRATIONS[version:], start=version + 1):
             log.info("migrating %s to schema %d (%s)", self.path, n, name)
-            with self._tx():
-                step(self._db)
+            with self._tx() as w:
+                step(w)
                 self._db.execute(f"PRAGMA user_version={n}")
 
     def _tx(self):
@@ -156,6 +89,12 @@ class SQLiteStore(SQLStore):
                 except sqlite3.Error as e:  # read-only file, locked past the timeout, ...
                     store._lock.release()
                     raise StoreError(f"cannot write to {store.path}: {e}") from None
+
+                def run(sql: str, args: tuple) -> tuple[list, int]:
+                    cur = store._db.execute(sql, args)
+                    return cur.fetchall(), cur.rowcount
+
+                return Writer("sqlite", run)
 
             def __exit__(self, exc_type, exc, tb):
                 try:
@@ -196,11 +135,21 @@ class SQLiteStore(SQLStore):
                 self._readers.append(conn)
         return conn, nullcontext()
 
-    def _q(self, sql: str, args: tuple = ()) -> list[sqlite3.Row]:
+    def _q(self, sql: str, args: tuple = ()) -> list[tuple]:
         conn, lock = self._reader()
         with lock:
             try:
                 return conn.execute(sql, args).fetchall()
+            except sqlite3.Error as e:
+                raise StoreError(f"cannot read {self.path}: {e}") from None
+
+    def _named(self, sql: str, args: tuple = ()) -> list[dict]:
+        conn, lock = self._reader()
+        with lock:
+            try:
+                cur = conn.execute(sql, args)
+                names = [d[0] for d in cur.description]
+                return [dict(zip(names, r)) for r in cur.fetchall()]
             except sqlite3.Error as e:
                 raise StoreError(f"cannot read {self.path}: {e}") from None
 
@@ -223,67 +172,14 @@ class SQLiteStore(SQLStore):
                 if conn.in_transaction:
                     conn.execute("COMMIT")   # nothing was written: this ends the read
 
-    # --- writes ---------------------------------------------------------------
-    def add_article(self, article: Article, doc: Document | None, *, status: str, reason: str = "",
-                    content_hash: str, embedding: tuple[str, str, np.ndarray] | None = None,
-                    extra_embeddings: list[tuple[str, str, np.ndarray]] = (),
-                    event_id: str | None = None, score: float | None = None,
-                    evidence: dict | None = None, story_links: dict[str, str] | None = None) -> None:
-        with self._tx():
-            db = self._db
-            db.execute(
-                "INSERT INTO articles (id, content_hash, status, reason, origin, url, title, text,"
-                " published, language, source) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (article.id, content_hash, status, reason, article.origin, article.url,
-                 article.title, article.text, article.published, article.language, article.source))
-            if doc is not None:
-                db.execute(
-                    "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (doc.id, doc.title, doc.text, doc.language, doc.url, doc.source,
-                     str(doc.published) if doc.published else None,
-                     str(doc.event_date) if doc.event_date else None,
-                     json.dumps(doc.entities), json.dumps(doc.entity_names, ensure_ascii=False),
-                     json.dumps(doc.numbers), doc.weekday,
-                     json.dumps([dataclasses.astuple(r) for r in doc.recalls], ensure_ascii=False),
-                     doc.content_hash, doc.dropped_lines))
-            if embedding is not None:
-                key, model, vec = embedding
-                db.execute("INSERT OR IGNORE INTO embeddings VALUES (?,?,?)",
-                           (key, model, np.asarray(vec, dtype=np.float32).tobytes()))
-                db.execute("INSERT INTO doc_embeddings VALUES (?,?,?)", (article.id, model, key))
-            for key, model, vec in extra_embeddings:
-                db.execute("INSERT OR IGNORE INTO embeddings VALUES (?,?,?)",
-                           (key, model, np.asarray(vec, dtype=np.float32).tobytes()))
-            if event_id is not None:
-                db.execute("INSERT INTO memberships VALUES (?,?,?,?)",
-                           (article.id, event_id, score, json.dumps(evidence or {}, ensure_ascii=False)))
-            self._link(story_links or {})
-
-    def update_events(self, moved: dict[str, str], story_links: dict[str, str],
-                      gone: list[str], dates: dict[str, PartialDate] | None = None) -> None:
-        """Repairs in one transaction: articles moved to other events, events moved to
-        other stories, events that no longer exist, and event dates inferred later."""
-        with self._tx():
-            for aid, d in (dates or {}).items():
-                self._db.execute("UPDATE documents SET event_date=? WHERE id=?", (str(d), aid))
-            for aid, eid in moved.items():
-                self._db.execute("UPDATE memberships SET event_id=?, evidence=? WHERE article_id=?",
-                                 (eid, json.dumps({"repaired": True}), aid))
-            for eid in gone:
-                self._db.execute("DELETE FROM event_stories WHERE event_id=?", (eid,))
-            self._link(story_links)
-
-    def _link(self, links: dict[str, str]) -> None:
-        for eid, sid in links.items():
-            self._db.execute("INSERT INTO event_stories (event_id, story_id, seq) VALUES (?, ?, "
-                             "(SELECT COALESCE(MAX(seq), 0) + 1 FROM event_stories)) "
-                             "ON CONFLICT(event_id) DO UPDATE SET story_id=excluded.story_id",
-                             (eid, sid))
-
     # --- reads (the queries are ``SQLStore``'s) ----------------------------------------------
     @staticmethod
     def _vector(value: bytes) -> np.ndarray:
         return np.frombuffer(value, dtype=np.float32).copy()
+
+    @staticmethod
+    def _vector_param(vec: np.ndarray) -> bytes:
+        return vec.tobytes()
 
     def schema_version(self) -> int:
         """The file's schema version (``PRAGMA user_version``; 0 for a new file)."""

@@ -1,6 +1,6 @@
 """The monitor's tables (``polystory watch``): its sources and the queue of item URLs.
 
-Schema (migration 2, "watch queue", in both stores):
+Schema (migration 2, "watch queue", in both stores; ``store/schema.py``):
 
 - ``watch_sources``: one row per feed: conditional-GET validators (``etag``,
   ``last_modified``), ``last_poll`` / ``next_poll`` (ISO 8601, UTC), ``items_seen`` (item URLs
@@ -134,19 +134,14 @@ class WatchQueue:
     def __init__(self, store: Any) -> None:
         self.store = store
 
-    # --- the two backends' writes -------------------------------------------------------
+    # --- writes -------------------------------------------------------
     def _write(self, statements: Iterable[tuple[str, tuple]]) -> list[int]:
         """Run ``(sql, args)`` statements in one transaction; each one's row count."""
         counts = []
-        if self.store.dialect == "sqlite":
-            with self.store._tx():
-                for sql, args in statements:
-                    counts.append(self.store._db.execute(sql, args).rowcount)
-        else:
-            with self.store._tx() as cur:
-                for sql, args in statements:
-                    cur.execute(sql.replace("?", "%s"), args)
-                    counts.append(cur.rowcount)
+        with self.store._tx() as w:          # a ``schema.Writer`` in both stores
+            for sql, args in statements:
+                w(sql, args)
+                counts.append(w.rowcount)
         return counts
 
     # --- sources ------------------------------------------------------------------------

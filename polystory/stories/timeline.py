@@ -40,7 +40,8 @@ from typing import Sequence
 from ..enrich.dates import find_mentions
 from ..models import PartialDate
 
-__all__ = ["Report", "TimelineEntry", "DateWeights", "timeline", "date_scores", "own_date"]
+__all__ = ["Report", "TimelineEntry", "DateWeights", "timeline", "story_timeline", "date_scores",
+           "own_date"]
 
 #: Votes of a report for its own date (publication day, else its event's date).
 W_PUBLISHED = 0.5
@@ -292,3 +293,23 @@ def timeline(reports: Sequence[Report], *, dates: int | None = None,
         entries.append(TimelineEntry(d, " ".join(" ".join(s.text.split()) for s in picked),
                                      tuple(ids), tuple(events), lang, round(votes[d], 3)))
     return sorted(entries, key=lambda e: (e.date.midpoint_ordinal(), str(e.date)))
+
+
+def story_timeline(store, story_id: str, *, dates: int | None = None,
+                   language: str | None = None) -> list[TimelineEntry]:
+    """The timeline of a stored story: its events' stored reports, read in one store
+    snapshot (``SQLStore``: the event summaries and members; no pipeline, no encoder).
+    Raises ``NotFound`` for an unknown story."""
+    from ..errors import NotFound
+
+    with store.snapshot():
+        event_ids = store.list_events(story_id=story_id)
+        if not event_ids:
+            raise NotFound(f"no story with id {story_id!r}")
+        reports = []
+        for eid in event_ids:
+            event, members = store.event(eid)
+            reports += [Report(m.article.id, m.document.text, m.document.language,
+                               m.document.published, eid, event.event_date)
+                        for m in members if m.document is not None]
+    return timeline(reports, dates=dates, language=language)

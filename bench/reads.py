@@ -1,0 +1,234 @@
+"""Read cost by store size: the CLI listings and the HTTP reads, while a writer ingests.
+
+    python bench/reads.py                          # 1k and 10k stores (~5 min)
+    python bench/reads.py --sizes 1000,10000,100000 --json reads.json
+
+For each size, a store of that many articles is built once with the ``hashing`` encoder
+(real articles resampled with shifted dates, ``polystory.eval.streams``; kept in
+``--dir`` and reused), then measured on a copy:
+
+* opening the store once (a store built by an older polystory is migrated then: the
+  figure is the migration's cost);
+* the CLI, as separate processes: ``polystory events --format json`` to its first line,
+  to its first 50 lines (then the pipe is closed; the figure includes the process ending)
+  and to its end; ``polystory stories --format json``; ``polystory show`` of the largest
+  event;
+* the HTTP API, with ``polystory serve`` in its own process while a writer POSTs new
+  articles to it (16 per request, back to back): p50/p95 of ``GET /events?limit=20``,
+  ``/events?q=WORD&limit=20``, ``/stories?limit=20`` and ``/search?q=WORD``.
+
+Wall-clock seconds on this machine; every figure is the median of ``--repeat`` runs for
+the CLI, and over ``--requests`` requests per endpoint for HTTP.
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from throughput import real_articles  # noqa: E402
+
+from polystory import Pipeline  # noqa: E402
+from polystory.config import Settings  # noqa: E402
+from polystory.eval.streams import resample  # noqa: E402
+
+ENV = {**os.environ, "POLYSTORY_ENCODER": "hashing"}
+CLI = [sys.executable, "-m", "polystory.cli"]
+#: Query words of the /events?q= and /search requests (cycled): names and plain words.
+QUERIES = ["Lavrov", "Biden", "earthquake", "Putin", "election", "Messi"]
+
+
+def build(arts, n: int, path: Path) -> float:
+    """A store of ``n`` resampled articles at ``path`` (unless there); seconds to build."""
+    if path.exists():
+        return 0.0
+    tmp = path.with_suffix(".building")
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(tmp) + suffix).unlink(missing_ok=True)
+    t0 = time.perf_counter()
+    with Pipeline(Settings(encoder="hashing"), db=str(tmp)) as p:
+        stream = resample(arts, n, shift_days=7)
+        while chunk := list(itertools.islice(stream, 256)):
+            p.add_many(chunk)
+    import sqlite3
+    db = sqlite3.connect(tmp)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    os.replace(tmp, path)
+    return time.perf_counter() - t0
+
+
+def _open(db: str) -> float:
+    """Seconds to open the store once: a store built by an older polystory is migrated here,
+    not inside the first measured command."""
+    from polystory.store import open_store
+
+    t0 = time.perf_counter()
+    open_store(db).close()
+    return time.perf_counter() - t0
+
+
+def _timed(cmd: list[str]) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(cmd, env=ENV, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def _first_lines(cmd: list[str], lines: int) -> float:
+    """Seconds until ``lines`` lines came out, the pipe was closed and the process ended."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    for _ in range(lines):
+        if not proc.stdout.readline():
+            break
+    proc.stdout.close()
+    proc.wait()
+    return time.perf_counter() - t0
+
+
+def cli_figures(db: str, repeat: int) -> dict:
+    largest = subprocess.run(
+        [sys.executable, "-c", "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("
+         "'SELECT event_id FROM memberships GROUP BY event_id ORDER BY COUNT(*) DESC, event_id "
+         "LIMIT 1').fetchone()[0])", db], capture_output=True, text=True, check=True).stdout.strip()
+    events = CLI + ["events", "--db", db, "--format", "json"]
+    runs = {
+        "events_first_line_s": lambda: _first_lines(events, 1),
+        "events_first_50_s": lambda: _first_lines(events, 50),
+        "events_all_s": lambda: _timed(events),
+        "stories_s": lambda: _timed(CLI + ["stories", "--db", db, "--format", "json"]),
+        "show_s": lambda: _timed(CLI + ["show", largest, "--db", db, "--format", "json"]),
+    }
+    out = {}
+    for name, run in runs.items():
+        out[name] = round(statistics.median(run() for _ in range(repeat)), 3)
+        print(f"  {name}: {out[name]}", flush=True)
+    return out
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str) -> float:
+    t0 = time.perf_counter()
+    with urllib.request.urlopen(url, timeout=600) as r:
+        r.read()
+    return time.perf_counter() - t0
+
+
+def http_figures(db: str, extra, requests: int) -> dict:
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    t0 = time.perf_counter()
+    server = subprocess.Popen(CLI + ["serve", "--db", db, "--port", str(port)], env=ENV,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while True:
+            try:
+                _get(base + "/health")
+                break
+            except OSError:
+                if server.poll() is not None:
+                    raise RuntimeError("polystory serve exited") from None
+                time.sleep(0.2)
+        startup = time.perf_counter() - t0
+        print(f"  server up in {startup:.1f} s", flush=True)
+        stop = threading.Event()
+        written = [0]
+
+        def writer():
+            while not stop.is_set():
+                chunk = list(itertools.islice(extra, 16))
+                if not chunk:
+                    return
+                body = json.dumps([{"id": a.id, "text": a.text, "title": a.title, "url": a.url,
+                                    "published": a.published} for a in chunk]).encode()
+                req = urllib.request.Request(base + "/articles", data=body, method="POST",
+                                             headers={"Content-Type": "application/json"})
+                with urllib.request.urlopen(req, timeout=600) as r:
+                    r.read()
+                written[0] += len(chunk)
+
+        w = threading.Thread(target=writer, daemon=True)
+        w.start()
+        q = lambda i: urllib.parse.quote(QUERIES[i % len(QUERIES)])  # noqa: E731
+        endpoints = {
+            "events": lambda i: f"/events?limit=20&offset={20 * (i % 3)}",
+            "events_q": lambda i: f"/events?limit=20&q={q(i)}",
+            "stories": lambda i: f"/stories?limit=20&offset={20 * (i % 3)}",
+            "search": lambda i: f"/search?q={q(i)}",
+        }
+        out = {"server_start_s": round(startup, 1)}
+        for name, path in endpoints.items():
+            times = np.array([_get(base + path(i)) for i in range(requests)]) * 1000
+            out[f"{name}_ms_p50"] = round(float(np.percentile(times, 50)), 1)
+            out[f"{name}_ms_p95"] = round(float(np.percentile(times, 95)), 1)
+            print(f"  GET {name}: p50 {out[f'{name}_ms_p50']} ms, p95 {out[f'{name}_ms_p95']} ms",
+                  flush=True)
+        stop.set()
+        w.join()
+        out["articles_written_meanwhile"] = written[0]
+        return out
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", default="1000,10000", help="store sizes (articles)")
+    ap.add_argument("--dir", default=str(Path(__file__).resolve().parent / ".cache" / "reads"),
+                    help="where the built stores are kept (and reused)")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per CLI figure (median)")
+    ap.add_argument("--requests", type=int, default=20, help="requests per endpoint")
+    ap.add_argument("--skip", default="", help="comma list of parts to skip: cli,http")
+    ap.add_argument("--json", help="write all figures to this JSON file")
+    args = ap.parse_args()
+    skip = set(filter(None, args.skip.split(",")))
+    arts = real_articles()
+    folder = Path(args.dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    out = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                       "date": time.strftime("%Y-%m-%d")}, "sizes": []}
+    for n in (int(s) for s in args.sizes.split(",")):
+        store = folder / f"reads-{n}.db"
+        built = build(arts, n, store)
+        print(f"{n} articles: {store}" + (f" (built in {built:.0f} s)" if built else ""), flush=True)
+        work = folder / f"work-{n}.db"
+        for suffix in ("-wal", "-shm"):
+            Path(str(work) + suffix).unlink(missing_ok=True)
+        shutil.copyfile(store, work)
+        row = {"articles": n, "build_s": round(built, 1) or None, "open_s": round(_open(str(work)), 2)}
+        print(f"  opened (and migrated if older) in {row['open_s']} s", flush=True)
+        if "cli" not in skip:
+            row["cli"] = cli_figures(str(work), args.repeat)
+        if "http" not in skip:
+            extra = resample(arts, n + 100_000, shift_days=7)
+            extra = itertools.islice(extra, n, None)      # articles the store does not hold yet
+            row["http"] = http_figures(str(work), extra, args.requests)
+        out["sizes"].append(row)
+        print(json.dumps(row), flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(out, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

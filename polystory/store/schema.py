@@ -1,0 +1,149 @@
+"""The store's schema: one list of named migrations for both SQL stores.
+
+Each migration is ``(name, step)``; ``step(w)`` runs inside the migration's transaction with
+``w`` a ``Writer``: ``w(sql, args)`` runs one statement with ``?`` placeholders and returns
+its rows, ``w.dialect`` is ``"sqlite"`` or ``"postgres"`` (for the few types and indexes
+the two spell differently), and ``w.execute`` is ``w`` (so a step may be written like one
+for an ``sqlite3`` connection).  A store's schema version counts the migrations run on it
+(SQLite: ``PRAGMA user_version``; PostgreSQL: ``polystory_meta.schema_version``).
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+__all__ = ["Writer", "MIGRATIONS", "SCHEMA_VERSION"]
+
+
+class Writer:
+    """Runs statements with ``?`` placeholders inside one write transaction."""
+
+    def __init__(self, dialect: str, run: Callable[[str, tuple], tuple[list[Any], int]]) -> None:
+        self.dialect = dialect
+        self._run = run
+        #: Rows changed by the last statement (the DB-API ``rowcount``).
+        self.rowcount = -1
+
+    def __call__(self, sql: str, args: tuple = ()) -> list[Any]:
+        rows, self.rowcount = self._run(sql, tuple(args))
+        return rows
+
+    execute = __call__
+
+    def script(self, sql: str) -> None:
+        """Several statements, ``;``-separated (no ``;`` inside them)."""
+        for stmt in sql.split(";"):
+            if stmt.strip():
+                self(stmt)
+
+
+def _types(w: Writer, sql: str) -> str:
+    """``sql`` with the dialect's types for the placeholders ``{SEQ}``, ``{BIGINT}``,
+    ``{REAL}`` and ``{VECTOR}``."""
+    pg = w.dialect == "postgres"
+    return sql.format(SEQ="BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY" if pg
+                      else "INTEGER PRIMARY KEY AUTOINCREMENT",
+                      BIGINT="BIGINT" if pg else "INTEGER",
+                      REAL="DOUBLE PRECISION" if pg else "REAL",
+                      VECTOR="vector" if pg else "BLOB")
+
+
+def _m1_initial(w: Writer) -> None:
+    if w.dialect == "postgres":
+        from .postgres import create_vector_extension
+
+        create_vector_extension(w)
+    w.script(_types(w, """
+    CREATE TABLE articles (
+        seq {SEQ},
+        id TEXT NOT NULL UNIQUE,
+        content_hash TEXT NOT NULL,
+        status TEXT NOT NULL,
+        reason TEXT NOT NULL DEFAULT '',
+        origin TEXT NOT NULL DEFAULT '',
+        url TEXT NOT NULL DEFAULT '',
+        title TEXT NOT NULL DEFAULT '',
+        text TEXT NOT NULL,
+        published TEXT NOT NULL DEFAULT '',
+        language TEXT NOT NULL DEFAULT '',
+        source TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX articles_hash ON articles(content_hash);
+    CREATE TABLE documents (
+        id TEXT PRIMARY KEY REFERENCES articles(id),
+        title TEXT NOT NULL, text TEXT NOT NULL, language TEXT NOT NULL,
+        url TEXT NOT NULL, source TEXT NOT NULL,
+        published TEXT, event_date TEXT,
+        entities TEXT NOT NULL, entity_names TEXT NOT NULL, numbers TEXT NOT NULL,
+        weekday INTEGER, recalls TEXT NOT NULL DEFAULT '[]',
+        content_hash TEXT NOT NULL, dropped_lines INTEGER NOT NULL
+    );
+    CREATE TABLE embeddings (
+        key TEXT PRIMARY KEY, model TEXT NOT NULL, vector {VECTOR} NOT NULL
+    );
+    CREATE TABLE doc_embeddings (
+        id TEXT NOT NULL REFERENCES articles(id), model TEXT NOT NULL,
+        key TEXT NOT NULL REFERENCES embeddings(key), PRIMARY KEY (id, model)
+    );
+    CREATE TABLE memberships (
+        article_id TEXT PRIMARY KEY REFERENCES articles(id),
+        event_id TEXT NOT NULL, score {REAL}, evidence TEXT NOT NULL DEFAULT '{{}}'
+    );
+    CREATE INDEX memberships_event ON memberships(event_id);
+    CREATE TABLE event_stories (
+        event_id TEXT PRIMARY KEY, story_id TEXT NOT NULL, seq {BIGINT} NOT NULL
+    );
+    CREATE INDEX event_stories_story ON event_stories(story_id)
+    """))
+
+
+def _m2_watch(w: Writer) -> None:
+    """``polystory watch``'s sources and item queue (``store/watch.py``)."""
+    from .watch import watch_tables_sql
+
+    w.script(watch_tables_sql(_types(w, "seq {SEQ}")))
+
+
+def _m3_read_models(w: Writer) -> None:
+    """Event and story summaries, and the articles' search text and name keys, kept by the
+    writer (``store/readmodel.py``); filled here from what an older store holds."""
+    from . import readmodel
+
+    w.script(_types(w, """
+    CREATE TABLE event_summaries (
+        event_id TEXT PRIMARY KEY, first_seq {BIGINT} NOT NULL, story_id TEXT,
+        event_date TEXT, date_first TEXT, date_last TEXT,
+        languages TEXT NOT NULL, article_count INTEGER NOT NULL, article_ids TEXT NOT NULL,
+        headline TEXT NOT NULL, headlines TEXT NOT NULL, actors TEXT NOT NULL
+    );
+    CREATE INDEX event_summaries_order ON event_summaries(first_seq);
+    CREATE INDEX event_summaries_story ON event_summaries(story_id);
+    CREATE INDEX event_summaries_dates ON event_summaries(date_first, date_last);
+    CREATE TABLE story_summaries (
+        story_id TEXT PRIMARY KEY, first_seq {BIGINT} NOT NULL, event_count INTEGER NOT NULL,
+        article_count INTEGER NOT NULL, title TEXT NOT NULL, actors TEXT NOT NULL,
+        event_ids TEXT NOT NULL, languages TEXT NOT NULL, first_date TEXT, last_date TEXT
+    );
+    CREATE INDEX story_summaries_order ON story_summaries(event_count DESC, first_seq);
+    CREATE TABLE article_names (
+        key TEXT NOT NULL, article_id TEXT NOT NULL REFERENCES articles(id),
+        PRIMARY KEY (key, article_id)
+    );
+    CREATE INDEX article_names_article ON article_names(article_id);
+    CREATE TABLE article_search (
+        seq {BIGINT} PRIMARY KEY, article_id TEXT NOT NULL UNIQUE REFERENCES articles(id),
+        haystack TEXT NOT NULL
+    )
+    """))
+    if w.dialect == "sqlite":
+        w("CREATE VIRTUAL TABLE article_fts USING fts5(haystack, content='article_search', "
+          "content_rowid='seq', tokenize='trigram')")
+    readmodel.rebuild(w)
+
+
+#: Named migrations, in order; a store's schema version counts how many have run on it.
+MIGRATIONS: list[tuple[str, Callable[[Writer], None]]] = [
+    ("initial schema", _m1_initial),
+    ("watch queue", _m2_watch),
+    ("read models: event and story summaries, search text, name keys", _m3_read_models),
+]
+SCHEMA_VERSION = len(MIGRATIONS)

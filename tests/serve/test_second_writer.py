@@ -1,0 +1,36 @@
+"""A server and a separate ``polystory ingest`` on one store: the server's reads are the
+store's summaries, so what the other process wrote shows on the next request, without a
+restart.  On both stores."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from .conftest import DEMO, Live
+
+HASHING = {"POLYSTORY_ENCODER": "hashing"}
+
+
+def test_reads_show_what_another_process_ingested(store_url, tmp_path):
+    live = Live(store_url, env=HASHING, log=tmp_path / "serve.log")
+    try:
+        assert live.get("/events")["total"] == 0 and live.get("/stories")["total"] == 0
+        ingest = subprocess.run([sys.executable, "-m", "polystory.cli", "ingest", str(DEMO),
+                                 "--db", store_url, "--format", "json"],
+                                capture_output=True, text=True, env={**os.environ, **HASHING},
+                                timeout=600)
+        assert ingest.returncode == 0, ingest.stderr
+        events = live.get("/events")
+        assert events["total"] >= 1 and events["article_total"] == 5
+        assert live.get("/health")["events"] == events["total"]
+        stories = live.get("/stories")
+        assert stories["total"] >= 1
+        assert sum(s["event_count"] for s in stories["stories"]) == events["total"]
+        first = events["events"][0]
+        detail = live.get(f"/events/{first['id']}")
+        assert detail["articles"] == first["articles"] and detail["headline"] == first["headline"]
+        assert live.get("/events", q="Lavrov")["total"] >= 1       # the search text too
+        assert live.get("/events", q="Лавров")["total"] >= 1       # and the name keys
+    finally:
+        live.close()

@@ -1,0 +1,204 @@
+"""The read models (``store/readmodel.py``): the summaries the writer keeps are what
+summarizing the stored rows gives, the SQL filters keep what the Python rule keeps, an older
+store is migrated to them, and the read-only commands never build a clusterer.  On both
+stores, over a real stream (events-dev blind, then ecbplus-dev) with the hashing encoder."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from polystory import Article, Pipeline
+from polystory.cli import main
+from polystory.config import Settings
+from polystory.models import PartialDate
+from polystory.serve.queries import EventFilter
+from polystory.store import SCHEMA_VERSION, check_store, open_store
+from polystory.summary import summarize_event, summarize_story
+
+from conftest import needs_shared, raw_db
+
+#: ecbplus-dev articles after events-dev (the whole file takes minutes on 2 cores).
+ECBPLUS = 200
+
+
+def stream() -> list[Article]:
+    arts = []
+    for line in needs_shared("data/events-dev/events.jsonl").open(encoding="utf-8"):
+        r = json.loads(line)
+        arts.append(Article(id=r["id"], text=r["text"], title=r.get("title", ""),
+                            url=r.get("url", ""), published=r.get("published", "")))
+    with needs_shared("data/ecbplus-dev/docs.jsonl").open(encoding="utf-8") as fh:
+        for line, _ in zip(fh, range(ECBPLUS)):
+            r = json.loads(line)
+            arts.append(Article(id=r["id"], text=r["text"], title=r.get("title", "")))
+    return arts
+
+
+@pytest.fixture(scope="module")
+def filled(module_store_url):
+    """A store of each kind holding the stream, with the summaries its writer kept."""
+    with Pipeline(Settings(encoder="hashing"), db=module_store_url) as p:
+        p.add_many(stream())
+    return module_store_url
+
+
+def _from_rows(store):
+    """Events and stories as summarizing the stored members gives them (the reference)."""
+    events = {}
+    for eid in sorted({s.event_id for s in store.list_articles() if s.event_id}):
+        members = store.event_members(eid)
+        events[eid] = summarize_event(eid, [m.document for m in members], members[0].story_id)
+    stories = {}
+    for sid in store.list_stories():
+        evs = [events[e] for e in store.list_events(story_id=sid)]
+        stories[sid] = summarize_story(sid, evs)
+    return events, stories
+
+
+def test_summaries_are_the_stored_members_summarized(filled):
+    store = open_store(filled)
+    try:
+        events, stories = _from_rows(store)
+        assert len(events) > 50 and any(len(e.article_ids) > 3 for e in events.values())
+        assert any(len(s.event_ids) > 1 for s in stories.values())
+        listed = list(store.iter_events())
+        assert {e.id: e for e in listed} == events
+        assert [e.id for e in listed] == store.list_events()   # in order of the first article
+        page, total = store.stories_page()
+        assert total == len(stories) and {s["story"].id: s["story"] for s in page} == stories
+        # largest first, then in order of the first event link (as the listings always were)
+        order = {sid: i for i, sid in enumerate(store.list_stories())}
+        assert [s["story"].id for s in page] == sorted(
+            stories, key=lambda sid: (-len(stories[sid].event_ids), order[sid]))
+        for sid, s in stories.items():
+            assert [e.id for e in store.iter_events(story_id=sid)] == store.list_events(story_id=sid)
+            assert store.story_summary(sid)["event_count"] == len(s.event_ids)
+        assert check_store(store) == []
+    finally:
+        store.close()
+
+
+def _filters(events) -> list[EventFilter]:
+    """Filters of every kind, from words and names that the stream holds."""
+    actors = [a for e in events for a in e.actors]
+    return [EventFilter(), EventFilter(language="es"), EventFilter(language="en"),
+            EventFilter(since=PartialDate(2024, 6)), EventFilter(until=PartialDate(2023)),
+            EventFilter(since=PartialDate(2024, 5, 15), until=PartialDate(2024, 6, 10)),
+            EventFilter(q="SpaceX"), EventFilter(q="starship cohete"), EventFilter(q="Лавров"),
+            EventFilter(q="EU"), EventFilter(q="G7"), EventFilter(q="the"),
+            EventFilter(q=actors[0]), EventFilter(q=f"{actors[3]} {actors[10]}"),
+            EventFilter(q="reid", language="en"), EventFilter(q='"quoted'),
+            EventFilter(q="no-such-word-anywhere")]
+
+
+def test_sql_filters_keep_what_the_python_rule_keeps(filled):
+    store = open_store(filled)
+    try:
+        events = {e.id: e for e in store.iter_events()}
+        members = {eid: store.event_members(eid) for eid in events}
+        kept_any = 0
+        for flt in _filters(list(events.values())):
+            want = [eid for eid in store.list_events() if flt.accepts(events[eid], members[eid])]
+            got, total, articles = store.events_page(**flt.store_filters())
+            assert [e.id for e in got] == want, flt
+            assert total == len(want) and articles == sum(len(events[e].article_ids) for e in want)
+            page, total2, _ = store.events_page(**flt.store_filters(), limit=3, offset=2)
+            assert [e.id for e in page] == want[2:5] and total2 == len(want)
+            kept_any += 0 < len(want) < len(events)
+        assert kept_any >= 8   # the filters really filter
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("version", [2, 1])
+def test_an_older_store_is_migrated_to_the_read_models(filled, tmp_path, version):
+    """A store at schema version 2 (the watch queue, no read models) or 1 (neither) gets
+    them, equal to the writer's."""
+    store = open_store(filled)
+    try:
+        want_events, want_stories = list(store.iter_events()), store.stories_page()
+    finally:
+        store.close()
+    raw = raw_db(filled)
+    raw.execute("DROP TABLE IF EXISTS article_fts; DROP TABLE article_search; "
+                "DROP TABLE article_names; DROP TABLE event_summaries; DROP TABLE story_summaries")
+    if version == 1:
+        raw.execute("DROP TABLE watch_items; DROP TABLE watch_sources")
+    raw.set_version(version)
+    store = open_store(filled)
+    try:
+        assert store.schema_version() == SCHEMA_VERSION == 3
+        assert list(store.iter_events()) == want_events and store.stories_page() == want_stories
+        assert store.events_page(words=[("spacex", ["space"])])[1] > 0
+        assert check_store(store) == []
+    finally:
+        store.close()
+
+
+def test_check_finds_a_stale_summary(filled):
+    raw = raw_db(filled)
+    eid = raw.query("SELECT event_id FROM event_summaries ORDER BY first_seq LIMIT 1")[0][0]
+    raw.execute(f"UPDATE event_summaries SET article_count = article_count + 1 WHERE event_id = '{eid}'")
+    store = open_store(filled, migrate=False)
+    try:
+        assert [p.check for p in check_store(store)] == ["summary"]
+    finally:
+        store.close()
+    raw.execute(f"UPDATE event_summaries SET article_count = article_count - 1 WHERE event_id = '{eid}'")
+
+
+def test_reading_commands_build_no_pipeline(filled, monkeypatch):
+    """``events``, ``stories`` and ``show`` read the store only: no encoder, no replay."""
+    def no_pipeline(*a, **k):
+        raise AssertionError("a reading command built a Pipeline")
+
+    monkeypatch.setattr("polystory.pipeline.Pipeline.__init__", no_pipeline)
+    store = open_store(filled)
+    try:
+        first = next(store.iter_events())
+    finally:
+        store.close()
+    runner = CliRunner()
+    events = runner.invoke(main, ["events", "--db", filled, "--format", "json"])
+    assert events.exit_code == 0, events.output
+    assert json.loads(events.output.splitlines()[0])["id"] == first.id
+    stories = runner.invoke(main, ["stories", "--db", filled])
+    assert stories.exit_code == 0 and stories.output.startswith("Story ")
+    show = runner.invoke(main, ["show", first.id, "--db", filled, "--format", "json"])
+    assert show.exit_code == 0 and json.loads(show.output)["articles"] == list(first.article_ids)
+    timeline = runner.invoke(main, ["stories", "--db", filled, "--format", "json", "--timeline",
+                                    "--dates", "3"])
+    assert timeline.exit_code == 0, timeline.output
+    assert all("timeline" in json.loads(line) for line in timeline.output.splitlines())
+    export = runner.invoke(main, ["export", "events", "--db", filled])
+    assert export.exit_code == 0, export.output
+    assert json.loads(export.output.splitlines()[0])["id"] == first.id
+
+
+def test_a_reader_reads_a_store_of_another_encoder(filled):
+    """The store holds hashing vectors; a reader whose settings name another encoder reads it
+    (it needs no encoder), where a writer of that encoder is refused."""
+    env = {"POLYSTORY_ENCODER": "static"}
+    runner = CliRunner()
+    for args in (["events"], ["stories"], ["export", "stories"]):
+        out = runner.invoke(main, args + ["--db", filled], env=env)
+        assert out.exit_code == 0, (args, out.output)
+        assert out.output.strip()
+    with pytest.raises(Exception, match="encoder"):
+        Pipeline(Settings(encoder="static"), db=filled)
+
+
+def test_a_closed_pipe_ends_the_events_command(filled):
+    proc = subprocess.Popen([sys.executable, "-m", "polystory.cli", "events", "--db", filled],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "POLYSTORY_ENCODER": "hashing"})
+    first = proc.stdout.readline()
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) in (0, 130)
+    assert first.startswith(b"E") and b"Traceback" not in err and b"Exception" not in err

@@ -1,0 +1,60 @@
+"""A restart anywhere between batches continues the stream as if there had been none: a
+pipeline reopened on its store after every batch of a real stream (events-dev blind, then
+ecbplus-dev) ends with exactly the events and stories of the uninterrupted run.  On both
+stores, with the hashing encoder (the restarts replay the store each time)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import needs_shared
+
+from polystory import Article, Pipeline
+from polystory.config import Settings
+from polystory.pipeline import BATCH
+from polystory.store import open_store
+
+#: ecbplus-dev articles after events-dev (each restart replays everything before it).
+ECBPLUS = 120
+
+
+def stream() -> list[Article]:
+    arts = []
+    for line in needs_shared("data/events-dev/events.jsonl").open(encoding="utf-8"):
+        r = json.loads(line)
+        arts.append(Article(id=r["id"], text=r["text"], title=r.get("title", ""),
+                            url=r.get("url", ""), published=r.get("published", "")))
+    with needs_shared("data/ecbplus-dev/docs.jsonl").open(encoding="utf-8") as fh:
+        for line, _ in zip(fh, range(ECBPLUS)):
+            r = json.loads(line)
+            arts.append(Article(id=r["id"], text=r["text"], title=r.get("title", "")))
+    return arts
+
+
+def _placements(db: str) -> tuple[dict, list]:
+    store = open_store(db)
+    try:
+        arts = {s.article.id: (s.status, s.event_id, s.story_id) for s in store.list_articles()}
+        return arts, list(store.iter_events())
+    finally:
+        store.close()
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "issue 14, not yet met: the replay does not rebuild the ANN neighbourhoods or LineStats; "
+    "with the hashing encoder 4 of the 84 events-dev articles end in another event and 27 "
+    "placements differ (true before the read models too: the same on commit fdf3295)"))
+def test_restarting_after_every_batch_changes_nothing(store_url, tmp_path):
+    arts = stream()
+    settings = Settings(encoder="hashing")
+    whole = str(tmp_path / "whole.db")
+    with Pipeline(settings, db=whole) as p:
+        p.add_many(arts)
+    with_restarts = store_url
+    for i in range(0, len(arts), BATCH):
+        with Pipeline(settings, db=with_restarts) as p:
+            p.add_many(arts[i:i + BATCH])
+    want, got = _placements(whole), _placements(with_restarts)
+    assert len({e for _, e, _ in want[0].values()}) > 40          # a real stream of events
+    assert got[0] == want[0]
+    assert got[1] == want[1]
