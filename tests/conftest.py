@@ -32,6 +32,24 @@ def needs_shared(path: str) -> Path:
     return full
 
 
+def shared_stream(ecbplus: int = 0) -> list[Article]:
+    """events-dev blind (id, url, title, text, published), then the first ``ecbplus``
+    ecbplus-dev documents (undated): a real multilingual stream for end-to-end tests."""
+    import json
+
+    arts = []
+    for line in needs_shared("data/events-dev/events.jsonl").open(encoding="utf-8"):
+        r = json.loads(line)
+        arts.append(Article(id=r["id"], text=r["text"], title=r.get("title", ""),
+                            url=r.get("url", ""), published=r.get("published", "")))
+    if ecbplus:
+        with needs_shared("data/ecbplus-dev/docs.jsonl").open(encoding="utf-8") as fh:
+            for line, _ in zip(fh, range(ecbplus)):
+                r = json.loads(line)
+                arts.append(Article(id=r["id"], text=r["text"], title=r.get("title", "")))
+    return arts
+
+
 # --- the two stores: SQLite and PostgreSQL (pgvector) ---------------------------------------
 def _store_test_module(name: str):
     """``tests/store/NAME.py``, imported by its path (``tests`` is not a package)."""

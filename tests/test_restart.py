@@ -4,31 +4,17 @@ ecbplus-dev) ends with exactly the events and stories of the uninterrupted run. 
 stores, with the hashing encoder (the restarts replay the store each time)."""
 from __future__ import annotations
 
-import json
 
 import pytest
-from conftest import needs_shared
+from conftest import shared_stream
 
-from polystory import Article, Pipeline
+from polystory import Pipeline
 from polystory.config import Settings
 from polystory.pipeline import BATCH
 from polystory.store import open_store
 
 #: ecbplus-dev articles after events-dev (each restart replays everything before it).
 ECBPLUS = 120
-
-
-def stream() -> list[Article]:
-    arts = []
-    for line in needs_shared("data/events-dev/events.jsonl").open(encoding="utf-8"):
-        r = json.loads(line)
-        arts.append(Article(id=r["id"], text=r["text"], title=r.get("title", ""),
-                            url=r.get("url", ""), published=r.get("published", "")))
-    with needs_shared("data/ecbplus-dev/docs.jsonl").open(encoding="utf-8") as fh:
-        for line, _ in zip(fh, range(ECBPLUS)):
-            r = json.loads(line)
-            arts.append(Article(id=r["id"], text=r["text"], title=r.get("title", "")))
-    return arts
 
 
 def _placements(db: str) -> tuple[dict, list]:
@@ -45,7 +31,7 @@ def _placements(db: str) -> tuple[dict, list]:
     "with the hashing encoder 4 of the 84 events-dev articles end in another event and 27 "
     "placements differ (true before the read models too: the same on commit fdf3295)"))
 def test_restarting_after_every_batch_changes_nothing(store_url, tmp_path):
-    arts = stream()
+    arts = shared_stream(ECBPLUS)
     settings = Settings(encoder="hashing")
     whole = str(tmp_path / "whole.db")
     with Pipeline(settings, db=whole) as p:

@@ -12,7 +12,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from polystory import Article, Pipeline
+from polystory import Pipeline
 from polystory.cli import main
 from polystory.config import Settings
 from polystory.models import PartialDate
@@ -20,30 +20,17 @@ from polystory.serve.queries import EventFilter
 from polystory.store import SCHEMA_VERSION, check_store, open_store
 from polystory.summary import summarize_event, summarize_story
 
-from conftest import needs_shared, raw_db
+from conftest import raw_db, shared_stream
 
 #: ecbplus-dev articles after events-dev (the whole file takes minutes on 2 cores).
 ECBPLUS = 200
-
-
-def stream() -> list[Article]:
-    arts = []
-    for line in needs_shared("data/events-dev/events.jsonl").open(encoding="utf-8"):
-        r = json.loads(line)
-        arts.append(Article(id=r["id"], text=r["text"], title=r.get("title", ""),
-                            url=r.get("url", ""), published=r.get("published", "")))
-    with needs_shared("data/ecbplus-dev/docs.jsonl").open(encoding="utf-8") as fh:
-        for line, _ in zip(fh, range(ECBPLUS)):
-            r = json.loads(line)
-            arts.append(Article(id=r["id"], text=r["text"], title=r.get("title", "")))
-    return arts
 
 
 @pytest.fixture(scope="module")
 def filled(module_store_url):
     """A store of each kind holding the stream, with the summaries its writer kept."""
     with Pipeline(Settings(encoder="hashing"), db=module_store_url) as p:
-        p.add_many(stream())
+        p.add_many(shared_stream(ECBPLUS))
     return module_store_url
 
 
