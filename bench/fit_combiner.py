@@ -1,9 +1,9 @@
-"""Fit the logistic combiners (same event, same story) on events-dev pairs.
+"""Fit the logistic "same event" combiner on labelled pairs (stories: bench/fit_stories.py).
 
 Usage: python bench/fit_combiner.py [--out polystory/data/combiner.json]
 
 Every pair of the 84 events-dev articles is a training example: label "same event"
-from the key's ``event``, "same story" from its ``group``.  Input is blind (no language,
+from the key's ``event``.  Input is blind (no language,
 no labels) and goes through the real clean + enrich + embed stages.  The features are
 those of ``PairScorer.features``; class weights balance the rare positive pairs.
 Leave-one-group-out scores of this fit are in ``bench/quality.py``.
@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import items_for  # noqa: E402
 from datasets import events_dev  # noqa: E402
 
-from polystory.cluster import EVENT_FEATURES, STORY_FEATURES, Item, PairScorer  # noqa: E402
+from polystory.cluster import EVENT_FEATURES, Item, PairScorer  # noqa: E402
 from polystory.cluster.neighbourhood import local_means  # noqa: E402
 from polystory.enrich import event_date  # noqa: E402
 
@@ -84,7 +84,7 @@ def semeval_pairs(names: tuple[str, ...]):
 
     arts = semeval_articles("dev")
     items = {it.doc.id: it for it in items_for("semeval-dev", arts)}
-    scorer = PairScorer(combiner={"event": {}, "story": {}})
+    scorer = PairScorer(combiner={"event": {}})
     for it in items.values():
         scorer.learn_one(it)
     local = dict(zip(items, local_of(list(items.values()))))
@@ -102,15 +102,14 @@ def semeval_pairs(names: tuple[str, ...]):
 
 @dataclasses.dataclass
 class TrainingSet:
-    """Labelled articles of one data set: ``rows`` carry ``event`` (and ``group`` where the
-    groups are stories); ``augment`` adds publication-blind copies of its pairs;
-    ``story`` says whether its groups are stories (ECB+ topics are not)."""
+    """Labelled articles of one data set: ``rows`` carry ``event`` and ``group`` (the
+    groups whose pairs are sampled apart); ``augment`` adds publication-blind copies of
+    its pairs."""
 
     name: str
     items: list
     rows: list
     augment: bool = AUGMENT
-    story: bool = True
 
 
 #: Easy negatives (pairs of different groups) kept per pair of the same group.
@@ -120,7 +119,7 @@ CROSS_GROUP_NEGATIVES = 1.0
 def _set_pairs(ts: TrainingSet, names, seed: int = 0):
     """Features and labels of one set's pairs: all pairs within a group, and a sample of
     pairs across groups (easy negatives; sampled so they do not swamp the hard ones)."""
-    scorer = PairScorer(combiner={"event": {}, "story": {}})
+    scorer = PairScorer(combiner={"event": {}})
     for it in ts.items:
         scorer.learn_one(it)
     X, ye, ys = pair_matrix(ts.items, ts.rows, scorer, names, augment=ts.augment)
@@ -143,30 +142,23 @@ def _set_pairs(ts: TrainingSet, names, seed: int = 0):
 
 
 def fit_sets(sets: list[TrainingSet], features=None, with_semeval: bool | None = None) -> dict:
-    """Fit both combiners on several labelled sets (and the clear SemEval dev pairs), and
-    calibrate each threshold for the best mean BCubed F1 over the sets."""
-    out = {}
-    event_names = tuple(features) if features else EVENT_FEATURES
-    for model, names in (("event", event_names), ("story", STORY_FEATURES)):
-        Xs, ys = [], []
-        for ts in sets:
-            if model == "story" and not ts.story:
-                continue
-            X, ye, yst = _set_pairs(ts, names)
-            Xs.append(X)
-            ys.append(ye if model == "event" else yst)
-        if model == "event" and (WITH_SEMEVAL if with_semeval is None else with_semeval):
-            Xsem, ysem = semeval_pairs(tuple(names))
-            Xs.append(Xsem)
-            ys.append(ysem)
-        m = fit(np.vstack(Xs), np.concatenate(ys))
-        spec = {"weights": {n: round(float(w), 4) for n, w in zip(names, m.coef_[0])},
-                "bias": round(float(m.intercept_[0]), 4)}
-        col = "event" if model == "event" else "group"
-        spec["threshold"] = calibrate_sets([ts for ts in sets if model == "event" or ts.story],
-                                           model, spec, col)
-        out[model] = spec
-    return out
+    """Fit the combiner on several labelled sets (and the clear SemEval dev pairs), and
+    calibrate its threshold for the best mean BCubed F1 over the sets."""
+    names = tuple(features) if features else EVENT_FEATURES
+    Xs, ys = [], []
+    for ts in sets:
+        X, ye, _ = _set_pairs(ts, names)
+        Xs.append(X)
+        ys.append(ye)
+    if WITH_SEMEVAL if with_semeval is None else with_semeval:
+        Xsem, ysem = semeval_pairs(tuple(names))
+        Xs.append(Xsem)
+        ys.append(ysem)
+    m = fit(np.vstack(Xs), np.concatenate(ys))
+    spec = {"weights": {n: round(float(w), 4) for n, w in zip(names, m.coef_[0])},
+            "bias": round(float(m.intercept_[0]), 4)}
+    spec["threshold"] = calibrate_sets(sets, "event", spec, "event")
+    return {"event": spec}
 
 
 def calibrate_sets(sets: list[TrainingSet], model: str, spec: dict, col: str) -> float:
@@ -179,12 +171,12 @@ def calibrate_sets(sets: list[TrainingSet], model: str, spec: dict, col: str) ->
     grid = np.arange(0.30, 0.951, 0.025)
     f1 = np.zeros(len(grid))
     for ts in sets:
-        scorer = PairScorer(combiner={"event": spec, "story": spec})
+        scorer = PairScorer(combiner={"event": spec})
         for it in ts.items:
             scorer.learn_one(it)
         local = local_of(ts.items)
         f = scorer.feature_matrix(ts.items, ts.items, local=(local, local))
-        p = scorer.event_proba(f) if model == "event" else scorer.story_proba(f)
+        p = scorer.event_proba(f)
         Z = linkage(1.0 - p[np.triu_indices(len(ts.items), 1)], method="average")
         key = {r["id"]: r[col] for r in ts.rows}
         ids = [it.doc.id for it in ts.items]
@@ -196,7 +188,7 @@ def calibrate_sets(sets: list[TrainingSet], model: str, spec: dict, col: str) ->
 
 
 def fit_all(items, rows, features=None) -> dict:
-    """Fit both combiners on one labelled set (events-dev-like rows); see ``fit_sets``."""
+    """Fit the combiner on one labelled set (events-dev-like rows); see ``fit_sets``."""
     return fit_sets([TrainingSet("train", items, rows)], features=features)
 
 
@@ -209,7 +201,7 @@ def training_sets(ecbplus: bool = True) -> list[TrainingSet]:
     if ecbplus:
         arts, rows = ecbplus_dev()
         sets.append(TrainingSet("ecbplus-dev", items_for("ecbplus-dev", arts), rows,
-                                augment=False, story=False))
+                                augment=False))
     return sets
 
 

@@ -52,8 +52,8 @@ class Settings:
     language_prior: float = _f(8.0, "Pseudo-count of the global mean in each language's "
                                      "mean vector (language-bias correction).")
     # --- stories
-    story_threshold: float = _f(0.0, "Mean probability of 'same story' from which two events "
-                                      "are linked into one story; 0 uses the calibrated threshold.")
+    story_threshold: float = _f(0.0, "Probability that an event continues a story from which it "
+                                      "joins it (and two stories merge); 0 uses the fitted threshold.")
 
     def replace(self, **changes: Any) -> "Settings":
         return dataclasses.replace(self, **changes)

@@ -126,8 +126,7 @@ class Pipeline:
                                               candidates=self.settings.candidates,
                                               max_active=self.settings.max_active,
                                               scorer=self.scorer)
-        self.linker = StoryLinker(threshold=self.settings.story_threshold
-                                  or self.scorer.threshold("story"), scorer=self.scorer)
+        self.linker = StoryLinker(threshold=self.settings.story_threshold or None, scorer=self.scorer)
         self._restore()
 
     def _restore(self) -> None:
@@ -222,7 +221,8 @@ class Pipeline:
         moved = repair.moved
         self.linker.forget(repair.emptied)
         relinked: dict[str, str] = {}
-        for eid in sorted(set(moved.values())):
+        # the events that grew or shrank are summarised again (a new event joins a story)
+        for eid in sorted(set(moved.values()) | set(repair.shrunk)):
             relinked.update(self.linker.learn_event(eid, events[eid], events))
         relinked.update(self.linker.relink(events))
         if moved or relinked or repair.emptied or repair.dated:

@@ -23,10 +23,12 @@ class Assignment:
 @dataclass(frozen=True)
 class Repair:
     """What one ``repair`` call changed: the articles that moved (to their new event), the
-    events it emptied, and the articles it dated from other reports' back-references."""
+    events it emptied, the events that lost articles and still have some, and the articles
+    it dated from other reports' back-references."""
 
     moved: dict[str, str] = field(default_factory=dict)
     emptied: tuple[str, ...] = ()
+    shrunk: tuple[str, ...] = ()
     dated: dict = field(default_factory=dict)   # article id -> PartialDate
 
 

@@ -245,8 +245,9 @@ class OnlineEventClusterer(Clusterer):
         if dated:
             moved.update(self._recluster())
         moved = {aid: eid for aid, eid in moved.items() if eid != self._initial.get(aid)}
-        emptied = tuple(sorted({self._initial[aid] for aid in moved} - set(self.events_)))
-        return Repair(moved, emptied, dated)
+        left = {self._initial[aid] for aid in moved}
+        emptied = tuple(sorted(left - set(self.events_)))
+        return Repair(moved, emptied, tuple(sorted(left & set(self.events_))), dated)
 
     def _recluster(self) -> dict[str, str]:
         """Re-cluster the changed events with everything connected to them.

@@ -41,13 +41,11 @@ import numpy as np
 from ..enrich.lexical import BUCKETS
 from ..models import Document, PartialDate
 
-__all__ = ["Item", "PairScorer", "EVENT_FEATURES", "STORY_FEATURES", "load_combiner"]
+__all__ = ["Item", "PairScorer", "EVENT_FEATURES", "load_combiner"]
 
 EVENT_FEATURES = ("cos_raw", "cos_centered", "cross_cos", "same_lang", "entities", "numbers",
                   "date_known", "date_close", "date_far", "undated_cos", "undated_entities",
                   "weekday", "names_disjoint", "tfidf", "tfidf_title", "local_cos")
-#: Events of one story happen on different days: dates say nothing about "same story".
-STORY_FEATURES = ("cos_raw", "cos_centered", "cross_cos", "same_lang", "entities", "numbers")
 #: Day scale of date agreement: reports of one happening are dated within a day or two.
 DATE_SCALE_DAYS = 2.0
 #: Distances are compared on a log scale up to a year.
@@ -114,7 +112,7 @@ class PairScorer:
     language_prior
         Pseudo-count of the prior mean in each language's mean vector.
     combiner
-        ``{"event": {"weights": {...}, "bias": b}, "story": {...}}``; defaults to the
+        ``{"event": {"weights": {...}, "bias": b, "threshold": t}}``; defaults to the
         shipped fit.
 
     Attributes
@@ -185,6 +183,12 @@ class PairScorer:
             s = self.lang_sum_.get(lang, 0)
             self._mean_cache[lang] = (s + self.language_prior * prior) / (n + self.language_prior)
         return self._mean_cache[lang]
+
+    def prior_mean(self, lang: str) -> np.ndarray | None:
+        """The shipped mean vector of ``lang`` (else the shipped global mean), whatever the
+        stream has seen; ``None`` where none ships for these vectors."""
+        prior = self._priors.get(lang)
+        return prior if prior is not None else self._priors.get("_global")
 
     def centered(self, item: Item) -> np.ndarray:
         mean = self.language_mean(item.doc.language)
@@ -348,7 +352,7 @@ class PairScorer:
         return 1.0 / (1.0 + np.exp(-np.clip(z, -30.0, 30.0)))
 
     def threshold(self, model: str) -> float:
-        """The decision threshold calibrated with the combiner (``"event"`` or ``"story"``)."""
+        """The decision threshold calibrated with the combiner (``"event"``)."""
         return float(self._combiner[model].get("threshold", 0.5))
 
     def event_proba(self, feats: dict) -> float | np.ndarray:
@@ -364,6 +368,3 @@ class PairScorer:
         conflict = (np.asarray(feats["date_known"]) > 0) & (np.asarray(feats["date_far"]) > _CONFLICT_FAR)
         return _like(np.where(conflict, p * DATE_CONFLICT_FACTOR, p))
 
-    def story_proba(self, feats: dict) -> float | np.ndarray:
-        """Probability that two articles belong to one story (same or continuing events)."""
-        return _like(self._proba("story", feats))

@@ -1,34 +1,92 @@
 """Story linking: events that continue one another share a story.
 
-Two events belong to one story when their articles are about the same actors and
-subject, whatever their dates: the "same story" probability (``PairScorer.story_proba``,
-which ignores dates) averaged over pairs of their members.
+A story is what a reader follows over weeks or years (a war, a pandemic, the contacts of
+two ministers).  Its hundredth event shares little with its first, so an event is not
+compared with every earlier event but with the story's **profile**: the subject that
+persists (the mean of its events' centred vectors, and how many of its events carry each
+name) and its nearest event.  An event alone is a story of one event, so one scoring
+function, ``affinity(A, B)`` of two profiles, decides both whether a new event joins a
+story and whether two stories are one:
 
-Online, a new event joins the story it links to best.  Because early events are thin
-(one article), such links can be wrong; ``relink`` repairs them: it re-clusters the
-neighbourhood of the events that changed (their stories and the stories they touch) by
-average linkage over events, which can merge *and split* stories.  Story ids stay stable:
-a re-formed story keeps the id that most of its events had.
+* ``centroid_cos``: cosine of the two profiles' mean vectors (the persistent subject);
+* ``nearest_cos``: the best cosine between an event of A and an event of B (continuity);
+* ``names``: the share of A's names, by IDF and salience, that B carries at all (a name's
+  salience in an article is 1 / (1 + its rank), an article's names coming most frequent
+  first; in an event, the mean over its reports; in a story, over its events);
+* ``persistent``: the same, each shared name counted by its salience across B's events
+  (a story's protagonists weigh more than a name one of its events mentioned);
+* ``size``: log of B's number of events (a long story has shown it continues).
+
+A logistic combination of these, fitted leave-one-topic-out by ``bench/fit_stories.py``
+(``polystory/data/stories.json``), is the probability that A continues B.
+
+Online, a new event joins the story it scores best with, from ``threshold`` up.  Early
+events are thin, so ``relink`` repairs the stories around the events that changed: an
+event moves to a story that fits it clearly better than its own (``margin``), leaves a
+story it no longer fits (below ``threshold - margin``), and two stories whose profiles
+score from ``threshold`` up merge (the larger keeps its id).  Dates play no part: a story is
+a subject, not a period (the seeds' three contacts span fourteen months, and stories that run
+side by side must be told apart by what they are about).  With the days between an event and
+the story's nearest event as a feature, stories held together within Timeline17's topics'
+own periods but a sparse story came apart (``docs/benchmarks.md``).
 """
 from __future__ import annotations
 
 import hashlib
+import json
+import math
 from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from importlib import resources
 
 import numpy as np
 
 from ..cluster.similarity import Item, PairScorer
 
-__all__ = ["StoryLinker"]
+__all__ = ["StoryLinker", "LINK_FEATURES", "load_link_model"]
 
 #: Events a name proposes: its most recent ones (a common name, "Russia", proposes only
 #: its latest events, so the cost of linking does not grow with the stream).
 MAX_EVENTS_PER_NAME = 50
-#: The most frequent names of an article index its event.
-NAMES_PER_ARTICLE = 12
-#: Events an event is compared with: those sharing the most names (then the most recent),
-#: besides the clusterer's nearest events.
+#: The most frequent names of an event make its name set.
+NAMES_PER_EVENT = 12
+#: Stories an event is compared with: those of the events sharing the most names (then the
+#: most recent), besides the clusterer's nearest events.
 MAX_CANDIDATES = 40
+#: Members of an event that make its centroid and names (the most recent ones).
+MAX_MEMBERS = 50
+#: Events of a story that ``nearest_cos`` compares (the most recent ones).
+MAX_NEAREST = 200
+LINK_FEATURES = ("centroid_cos", "nearest_cos", "names", "persistent", "size")
+
+
+def load_link_model() -> dict:
+    """The fitted story-link weights shipped with the package (``bench/fit_stories.py``)."""
+    text = resources.files("polystory").joinpath("data/stories.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+@dataclass
+class _EventSummary:
+    """What the linker keeps of one event: its centred centroid and names."""
+
+    centroid: np.ndarray
+    names: dict[str, float]    # name -> salience (1 for an article's first name, 1/2 its second, ...)
+
+
+@dataclass
+class _Profile:
+    """A story's subject: its events (in linking order), the sum of their centroids, and
+    the sum of their names' salience.  Changed only by ``StoryLinker._attach/_detach``."""
+
+    events: list[str] = field(default_factory=list)
+    total: np.ndarray | None = None
+    names: Counter = field(default_factory=Counter)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    n = float(np.linalg.norm(v))
+    return v / n if n > 0 else v
 
 
 class StoryLinker:
@@ -37,13 +95,17 @@ class StoryLinker:
     Parameters
     ----------
     threshold
-        Mean "same story" probability needed to link events (average linkage).
-    max_members
-        Members per event used in the comparison (the most recent ones).
+        Probability that an event continues a story from which it joins it (and two
+        stories merge); ``None`` uses the fitted model's threshold.
+    margin
+        How much better another story must fit a linked event for it to move, and how far
+        below ``threshold`` an event must fall to leave its story.
     max_relink
-        Most events re-clustered by one ``relink`` call (bounds its cost).
+        Most stories one ``relink`` call compares for merges (bounds its cost).
     scorer
-        The shared ``PairScorer`` (its stream statistics are the clusterer's).
+        The shared ``PairScorer``: its shipped language means centre the vectors.
+    model
+        ``{"weights": {feature: w}, "bias": b, "threshold": t}``; default: the shipped one.
 
     Attributes
     ----------
@@ -51,39 +113,146 @@ class StoryLinker:
     stories_ : dict of story id -> list of event ids
     """
 
-    def __init__(self, *, threshold: float = 0.5, max_members: int = 4, max_relink: int = 64,
-                 scorer: PairScorer | None = None) -> None:
+    def __init__(self, *, threshold: float | None = None, margin: float = 0.1, max_relink: int = 64,
+                 scorer: PairScorer | None = None, model: dict | None = None) -> None:
         self.threshold = threshold
-        self.max_members = max_members
+        self.margin = margin
         self.max_relink = max_relink
         self.scorer = scorer
+        self.model = model
+        self._model = model or load_link_model()
+        self._w = np.array([self._model["weights"][f] for f in LINK_FEATURES])
+        self._b = float(self._model["bias"])
+        self.threshold_ = float(threshold if threshold else self._model["threshold"])
         self.story_of_: dict[str, str] = {}
         self.stories_: dict[str, list[str]] = {}
         self._scorer = scorer or PairScorer()
+        self._profiles: dict[str, _Profile] = {}
+        self._events: dict[str, _EventSummary] = {}
+        self._df: Counter = Counter()   # events in memory per name
         self._by_name: dict[str, dict[str, None]] = defaultdict(dict)  # recent events last
-        self._names_of: dict[str, set[str]] = defaultdict(set)
         self._near: dict[str, set[str]] = defaultdict(set)
         self._dirty: set[str] = set()
         self._order: dict[str, int] = {}
+        self._was: dict[str, str] = {}   # event -> its story before the current change
 
-    def _event_scores(self, rows: list[list[Item]], cols: list[list[Item]]) -> np.ndarray:
-        """Mean "same story" probability over member pairs of each (row event, column
-        event), the most recent ``max_members`` of each; all pairs scored in one matrix."""
-        def flat(events: list[list[Item]]) -> tuple[list[Item], np.ndarray]:
-            items = [m for ms in events for m in ms[-self.max_members:]]
-            owner = np.repeat(np.arange(len(events)), [min(len(ms), self.max_members) for ms in events])
-            return items, owner
+    # --- what the linker knows of an event -------------------------------------------
+    def _summarise(self, members: list[Item]) -> _EventSummary:
+        recent = members[-MAX_MEMBERS:]
+        centroid = _unit(self._centred(recent).mean(axis=0))
+        # a name's salience in an article is 1 / (1 + its rank) (an article's names come
+        # most frequent first), in the event the mean over its members
+        weight: Counter = Counter()
+        for it in recent:
+            for i, n in enumerate(dict.fromkeys(it.doc.entities[:2 * NAMES_PER_EVENT])):
+                weight[n] += 1.0 / (1 + i) / len(recent)
+        top = sorted(weight, key=lambda n: (-weight[n], n))[:NAMES_PER_EVENT]
+        names = {n: round(weight[n], 6) for n in top}
+        return _EventSummary(centroid.astype(np.float32), names)
 
-        ra, oa = flat(rows)
-        ca, ob = flat(cols)
-        p = self._scorer.story_proba(self._scorer.feature_matrix(ra, ca))
-        # block means: sum each event's rows and columns, divide by the block sizes
-        sums = np.zeros((len(rows), len(cols)))
-        np.add.at(sums, (oa[:, None], ob[None, :]), p)
-        return sums / np.outer(np.bincount(oa, minlength=len(rows)), np.bincount(ob, minlength=len(cols)))
+    def _centred(self, items: list[Item]) -> np.ndarray:
+        """The items' vectors minus their language's shipped mean, unit length.  Not the
+        stream's running mean (as the event scorer uses): a summary made today and one made
+        a month ago must be comparable, and a restart must make the same summaries."""
+        v = np.stack([it.vec for it in items]).astype(np.float64)
+        means: dict[str, np.ndarray | None] = {}
+        for i, it in enumerate(items):
+            lang = it.doc.language
+            if lang not in means:
+                prior = self._scorer.prior_mean(lang)
+                means[lang] = prior if prior is not None and len(prior) == len(it.vec) else None
+            if means[lang] is not None:
+                v[i] -= means[lang]
+        n = np.linalg.norm(v, axis=1, keepdims=True)
+        return v / np.where(n > 0, n, 1.0)
+
+    def _refresh(self, event_id: str, members: list[Item]) -> None:
+        """Re-summarise a changed event, keeping its story's profile and the name index in step."""
+        sid = self.story_of_.get(event_id)
+        if sid is not None:
+            self._detach(event_id)
+        old = self._events.get(event_id)
+        if old is not None:
+            self._df.subtract(old.names.keys())
+        new = self._events[event_id] = self._summarise(members)
+        self._df.update(new.names.keys())
+        self._df += Counter()   # drop zero counts
+        for name in new.names:
+            recent = self._by_name[name]
+            recent.pop(event_id, None)
+            recent[event_id] = None
+            if len(recent) > MAX_EVENTS_PER_NAME:
+                del recent[next(iter(recent))]
+        if sid is not None:
+            self._attach(event_id, sid)
+
+    # --- the one way stories change -----------------------------------------------------
+    def _attach(self, event_id: str, sid: str) -> None:
+        e = self._events[event_id]
+        prof = self._profiles.setdefault(sid, _Profile())
+        prof.events.append(event_id)
+        prof.total = e.centroid.astype(np.float64) if prof.total is None else prof.total + e.centroid
+        prof.names.update(e.names)
+        self._order.setdefault(sid, len(self._order))
+        self.story_of_[event_id] = sid
+        self.stories_.setdefault(sid, []).append(event_id)
+
+    def _detach(self, event_id: str) -> str:
+        sid = self.story_of_.pop(event_id)
+        self._was.setdefault(event_id, sid)
+        e = self._events[event_id]
+        prof = self._profiles[sid]
+        prof.events.remove(event_id)
+        self.stories_[sid].remove(event_id)
+        if not prof.events:
+            del self._profiles[sid], self.stories_[sid]
+        else:
+            prof.total = prof.total - e.centroid
+            for n, w in e.names.items():
+                left = prof.names[n] - w
+                if left > 1e-9:
+                    prof.names[n] = left
+                else:
+                    del prof.names[n]
+        return sid
+
+    def _new_story(self, event_id: str) -> str:
+        sid = "S" + hashlib.sha1(event_id.encode("utf-8")).hexdigest()[:12]
+        self._order.setdefault(sid, len(self._order))
+        return sid
+
+    # --- scoring -----------------------------------------------------------------------
+    def _idf(self, name: str) -> float:
+        # smoothed so that a name every event in memory carries (a small stream's
+        # protagonists) still counts, less than a rare one
+        return math.log1p((len(self._events) + 1) / (self._df.get(name, 0) + 1))
+
+    def _view(self, events: list[str]) -> tuple[np.ndarray, np.ndarray, Counter]:
+        """A group of events as a profile: mean vector, recent centroids, name salience."""
+        sums = np.sum([self._events[e].centroid for e in events], axis=0)
+        names: Counter = Counter()
+        for e in events:
+            names.update(self._events[e].names)
+        cents = np.stack([self._events[e].centroid for e in events[-MAX_NEAREST:]])
+        return _unit(sums), cents, names
+
+    def features(self, a: list[str], b: list[str]) -> np.ndarray:
+        """``LINK_FEATURES`` of "the events ``a`` continue the events ``b``"."""
+        ma, ca, na = self._view(a)
+        mb, cb, nb = self._view(b)
+        wa = {n: c / len(a) * self._idf(n) for n, c in na.items()}
+        mass = sum(wa.values()) or 1.0
+        names = sum(w for n, w in wa.items() if n in nb) / mass
+        persistent = sum(w * nb[n] / len(b) for n, w in wa.items() if n in nb) / mass
+        return np.array([float(ma @ mb), float(np.max(ca @ cb.T)), names, persistent, math.log1p(len(b))])
+
+    def affinity(self, a: list[str], b: list[str]) -> float:
+        """Probability that the events ``a`` continue the events ``b``."""
+        z = float(self.features(a, b) @ self._w) + self._b
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
     # --- online ------------------------------------------------------------------------
-    def learn_event(self, event_id: str, members: list[Item], events: dict[str, list[Item]],
+    def learn_event(self, event_id: str, members: list[Item], events: dict[str, list[Item]] | None = None,
                     extra_candidates: tuple[str, ...] = ()) -> dict[str, str]:
         """Note that ``event_id`` changed; a new event joins its best story at once.
 
@@ -91,49 +260,26 @@ class StoryLinker:
         events, which matters for scripts without capitalised names).  Returns the events
         whose story changed, with their new story ids.
         """
-        self._index_names(event_id, members[-1:])
+        self._refresh(event_id, members)
+        self._was.pop(event_id, None)
         self._near[event_id].update(e for e in extra_candidates if e != event_id)
         self._dirty.add(event_id)
         if event_id in self.story_of_:
             return {}
-        scores: dict[str, list[float]] = defaultdict(list)
-        others = self._candidates(event_id)
-        if others:
-            row = self._event_scores([members], [events[e] for e in others])[0]
-            for other, score in zip(others, row):
-                scores[self.story_of_[other]].append(float(score))
-        best, best_mean = None, self.threshold
-        for sid in sorted(scores, key=lambda k: self._order[k]):
-            mean = sum(scores[sid]) / len(self.stories_[sid])
-            if mean >= best_mean:
-                best, best_mean = sid, mean
-        if best is None:
-            best = self._new_story(event_id)
-        self.story_of_[event_id] = best
-        self.stories_.setdefault(best, []).append(event_id)
-        return {event_id: best}
+        best, best_p = None, self.threshold_
+        for sid in self._candidate_stories([event_id]):
+            p = self.affinity([event_id], self.stories_[sid])
+            if p >= best_p:
+                best, best_p = sid, p
+        self._attach(event_id, best or self._new_story(event_id))
+        return {event_id: self.story_of_[event_id]}
 
-    def _index_names(self, event_id: str, items: list[Item]) -> None:
-        for it in items:
-            for name in it.doc.entities[:NAMES_PER_ARTICLE]:
-                recent = self._by_name[name]
-                recent.pop(event_id, None)
-                recent[event_id] = None
-                if len(recent) > MAX_EVENTS_PER_NAME:
-                    del recent[next(iter(recent))]
-                self._names_of[event_id].add(name)
-
-    def _new_story(self, event_id: str) -> str:
-        sid = "S" + hashlib.sha1(event_id.encode("utf-8")).hexdigest()[:12]
-        self._order.setdefault(sid, len(self._order))
-        return sid
-
-    def _candidates(self, event_id: str) -> list[str]:
-        """Linked events: the ANN neighbours, and the ``MAX_CANDIDATES`` events sharing the
-        most names with it (an inverted index of each name's recent events, not a scan)."""
+    def _candidate_events(self, event_id: str) -> list[str]:
+        """The ANN neighbours, and the ``MAX_CANDIDATES`` events sharing the most names with
+        ``event_id`` (an inverted index of each name's recent events, not a scan)."""
         shared: Counter = Counter()
         recency: dict[str, int] = {}
-        for name in self._names_of.get(event_id, ()):
+        for name in self._events[event_id].names:
             recent = self._by_name.get(name, {})
             shared.update(recent.keys())
             for rank, e in enumerate(reversed(recent)):
@@ -143,96 +289,96 @@ class StoryLinker:
         found = set(self._near.get(event_id, ())) | set(best)
         return sorted(e for e in found if e != event_id and e in self.story_of_)
 
+    def _candidate_stories(self, event_ids: list[str]) -> list[str]:
+        """Stories (other than the events' own) linked to ``event_ids``, oldest first."""
+        own = {self.story_of_.get(e) for e in event_ids}
+        found = {self.story_of_[o] for e in event_ids for o in self._candidate_events(e)}
+        return sorted(found - own, key=lambda s: self._order[s])
+
     # --- repair ------------------------------------------------------------------------
-    def relink(self, events: dict[str, list[Item]]) -> dict[str, str]:
-        """Re-cluster the stories around the events that changed; returns changed links."""
+    def relink(self, events: dict[str, list[Item]] | None = None) -> dict[str, str]:
+        """Repair the stories around the events that changed; returns changed links."""
         if not self._dirty:
             return {}
-        dirty = sorted(self._dirty)
+        dirty = sorted(e for e in self._dirty if e in self.story_of_)
         self._dirty.clear()
-        # the changed events, their stories, then the stories they link to, up to max_relink;
-        # within a story the most recent events first (a long story is re-clustered where
-        # it grows, so the cost stays bounded however long it gets)
-        hood: dict[str, None] = dict.fromkeys(dirty)
+        self._was.clear()
         for eid in dirty:
-            hood.update(dict.fromkeys(reversed(self.stories_.get(self.story_of_.get(eid), ()))))
-        for eid in dirty:
-            for other in self._candidates(eid):
-                if len(hood) >= self.max_relink:
-                    break
-                hood.update(dict.fromkeys(reversed(self.stories_[self.story_of_[other]])))
-        ids = [e for e in hood if e in events][: self.max_relink]
-        clusters = self._average_linkage(ids, events)
-        return self._assign(clusters)
+            self._replace(eid)
+        self._merge(list(dict.fromkeys(self.story_of_[e] for e in dirty))[: self.max_relink])
+        return self._changes()
 
-    def _average_linkage(self, ids: list[str], events: dict[str, list[Item]]) -> list[list[str]]:
-        """Average-linkage clusters of events; pairs that share no name and are not
-        neighbours score 0 (they are never compared)."""
-        if len(ids) < 2:
-            return [ids]
-        from scipy.cluster.hierarchy import fcluster, linkage
+    def _changes(self) -> dict[str, str]:
+        """The events whose story differs from before the change began, and their stories."""
+        out = {e: self.story_of_[e] for e, was in sorted(self._was.items())
+               if e in self.story_of_ and self.story_of_[e] != was}
+        self._was.clear()
+        return out
 
-        pos = {e: i for i, e in enumerate(ids)}
-        n = len(ids)
-        scores = self._event_scores([events[e] for e in ids], [events[e] for e in ids])
-        dist = np.ones(n * (n - 1) // 2)
-        for e in ids:
-            i = pos[e]
-            for other in self._candidates(e):
-                j = pos.get(other)
-                if j is not None and i < j:
-                    # index of (i, j) in scipy's condensed matrix
-                    dist[n * i - i * (i + 1) // 2 + (j - i - 1)] = 1.0 - scores[i, j]
-        labels = fcluster(linkage(dist, method="average"), 1.0 - self.threshold, criterion="distance")
-        clusters: dict[int, list[str]] = defaultdict(list)
-        for e, lab in zip(ids, labels):
-            clusters[int(lab)].append(e)
-        return list(clusters.values())
+    def _replace(self, eid: str) -> None:
+        """Move a changed event to the story it now fits clearly better, or out of its own."""
+        own = self.stories_[self.story_of_[eid]]
+        rest = [e for e in own if e != eid]
+        p_own = self.affinity([eid], rest) if rest else None
+        best, best_p = None, self.threshold_
+        for sid in self._candidate_stories([eid]):
+            p = self.affinity([eid], self.stories_[sid])
+            if p >= best_p:
+                best, best_p = sid, p
+        if best is not None and (p_own is None or best_p > p_own + self.margin):
+            self._detach(eid)
+            self._attach(eid, best)
+        elif p_own is not None and p_own < self.threshold_ - self.margin:
+            self._detach(eid)
+            sid = self._new_story(eid)
+            if sid in self.stories_:        # the id is taken (the event opened this story)
+                sid = self._new_story(eid + "/" + str(len(self._order)))
+            self._attach(eid, sid)
 
-    def _assign(self, clusters: list[list[str]]) -> dict[str, str]:
-        changed: dict[str, str] = {}
-        taken: set[str] = set()
-        # biggest clusters choose first: a story keeps the id most of its events had
-        for cl in sorted(clusters, key=lambda c: (-len(c), min(c))):
-            votes = Counter(self.story_of_[e] for e in cl if e in self.story_of_)
-            choices = [s for s, _ in sorted(votes.items(), key=lambda kv: (-kv[1], self._order.get(kv[0], 0)))
-                       if s not in taken]
-            sid = choices[0] if choices else self._new_story(min(cl))
-            taken.add(sid)
-            for e in cl:
-                if self.story_of_.get(e) != sid:
-                    changed[e] = sid
-        for e, sid in changed.items():
-            old = self.story_of_.get(e)
-            if old is not None:
-                self.stories_[old].remove(e)
-                if not self.stories_[old]:
-                    del self.stories_[old]
-            self.story_of_[e] = sid
-            self.stories_.setdefault(sid, []).append(e)
-            self._order.setdefault(sid, len(self._order))
-        return changed
+    def _merge(self, stories: list[str]) -> list[tuple[str, str]]:
+        """Merge each of ``stories`` with the linked stories its profile fits; returns
+        (absorbed, absorbing) story ids."""
+        out = []
+        queue = list(stories)
+        while queue:
+            sid = queue.pop(0)
+            if sid not in self.stories_:
+                continue
+            mine = self.stories_[sid]
+            for other in self._candidate_stories(mine[-MAX_CANDIDATES:]):
+                if other not in self.stories_:
+                    continue
+                small, large = sorted((sid, other), key=lambda s: (-len(self.stories_[s]), self._order[s]))[::-1]
+                if self.affinity(self.stories_[small], self.stories_[large]) < self.threshold_:
+                    continue
+                for e in list(self.stories_[small]):
+                    self._detach(e)
+                    self._attach(e, large)
+                out.append((small, large))
+                queue.append(large)
+                break
+        return out
 
     def forget(self, event_ids) -> None:
         """Forget events: emptied by event repair, or retired from memory by the clusterer.
         (Other events' neighbour sets may still name them: candidates are filtered.)"""
         for e in event_ids:
-            sid = self.story_of_.pop(e, None)
-            if sid is not None:
-                self.stories_[sid].remove(e)
-                if not self.stories_[sid]:
-                    del self.stories_[sid]
-            for name in self._names_of.pop(e, ()):
-                recent = self._by_name[name]
-                recent.pop(e, None)
-                if not recent:
-                    del self._by_name[name]
+            if e in self.story_of_:
+                self._detach(e)
+            summary = self._events.pop(e, None)
+            if summary is not None:
+                self._df.subtract(summary.names.keys())
+                for name in summary.names:
+                    recent = self._by_name.get(name, {})
+                    recent.pop(e, None)
+                    if not recent:
+                        self._by_name.pop(name, None)
             self._near.pop(e, None)
             self._dirty.discard(e)
+        self._df += Counter()
 
     def restore_event(self, event_id: str, story_id: str, members: list[Item]) -> None:
         """Put a stored event back into its stored story (no scoring)."""
-        self._index_names(event_id, members)
-        self._order.setdefault(story_id, len(self._order))
-        self.story_of_[event_id] = story_id
-        self.stories_.setdefault(story_id, []).append(event_id)
+        self._refresh(event_id, members)
+        self._attach(event_id, story_id)
+        self._was.pop(event_id, None)

@@ -62,7 +62,7 @@ def _vec(*xs):
 
 
 def test_back_reference_dates_an_undated_report():
-    scorer = PairScorer(combiner={"event": {}, "story": {}})
+    scorer = PairScorer(combiner={"event": {}})
     geneva = _vec(0, 1, 0.2)
     recalling = Item(Document(id="x", title="", text="...", language="en",
                               event_date=PartialDate(2023, 3, 2),
@@ -83,7 +83,7 @@ def test_back_reference_dating_is_incremental_and_order_free():
     sentence is compared with the older undated reports) or before it (the new undated
     report is compared with every sentence); a later batch does not redo either."""
     never = {"bias": -10.0, "weights": {}}   # no two articles are one event here
-    scorer = PairScorer(combiner={"event": never, "story": never})
+    scorer = PairScorer(combiner={"event": never})
     recalling = Item(Document(id="x", title="", text="...", language="en",
                               event_date=PartialDate(2023, 3, 2),
                               recalls=(Recall("They last met in Geneva in January 2022.", 1, 2022),)),
