@@ -55,3 +55,13 @@ def items_for(name: str, arts: list[Article], settings: Settings | None = None) 
         CACHE.mkdir(exist_ok=True)
         np.savez(path, keys=np.array(list(cached)), vecs=np.stack(list(cached.values())))
     return [Item(d, cached[k]) for d, k in zip(docs, keys)]
+
+
+def emit(report: dict, path: str = "") -> None:
+    """Print a bench's figures as JSON, and write them to ``path`` if given."""
+    import json
+
+    text = json.dumps(report, indent=2, ensure_ascii=False)
+    print(text)
+    if path:
+        Path(path).write_text(text + "\n", encoding="utf-8")

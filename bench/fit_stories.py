@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import emit  # noqa: E402
 from datasets import ecbplus_dev, events_dev  # noqa: E402
 from text_cache import TextCacheEncoder  # noqa: E402
 
@@ -260,11 +261,7 @@ def main() -> None:
     ap.add_argument("--drop", default="", help="comma-separated features to leave out")
     args = ap.parse_args()
     DROP.update(f for f in args.drop.split(",") if f)
-    report = run(args)
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.json:
-        Path(args.json).write_text(text + "\n", encoding="utf-8")
+    emit(run(args), args.json)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import emit  # noqa: E402
 from datasets import SHARED  # noqa: E402
 from text_cache import TextCacheEncoder  # noqa: E402
 
@@ -224,11 +225,7 @@ def main() -> None:
     ap.add_argument("--timelines-only", action="store_true",
                     help="timelines only: clean + enrich the articles, no embedding or clustering")
     args = ap.parse_args()
-    report = run(args)
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.json:
-        Path(args.json).write_text(text + "\n", encoding="utf-8")
+    emit(run(args), args.json)
 
 
 if __name__ == "__main__":
