@@ -173,10 +173,9 @@ class StoryLinker:
             self._detach(event_id)
         old = self._events.get(event_id)
         if old is not None:
-            self._df.subtract(old.names.keys())
+            self._uncount(old.names)
         new = self._events[event_id] = self._summarise(members)
         self._df.update(new.names.keys())
-        self._df += Counter()   # drop zero counts
         for name in new.names:
             recent = self._by_name[name]
             recent.pop(event_id, None)
@@ -189,13 +188,15 @@ class StoryLinker:
     # --- the one way stories change -----------------------------------------------------
     def _attach(self, event_id: str, sid: str) -> None:
         e = self._events[event_id]
-        prof = self._profiles.setdefault(sid, _Profile())
+        prof = self._profiles.get(sid)
+        if prof is None:
+            prof = self._profiles[sid] = _Profile()
+            self.stories_[sid] = prof.events   # one list: the story's events are its profile's
         prof.events.append(event_id)
         prof.total = e.centroid.astype(np.float64) if prof.total is None else prof.total + e.centroid
         prof.names.update(e.names)
         self._order.setdefault(sid, len(self._order))
         self.story_of_[event_id] = sid
-        self.stories_.setdefault(sid, []).append(event_id)
 
     def _detach(self, event_id: str) -> str:
         sid = self.story_of_.pop(event_id)
@@ -203,7 +204,6 @@ class StoryLinker:
         e = self._events[event_id]
         prof = self._profiles[sid]
         prof.events.remove(event_id)
-        self.stories_[sid].remove(event_id)
         if not prof.events:
             del self._profiles[sid], self.stories_[sid]
         else:
@@ -227,28 +227,42 @@ class StoryLinker:
         # protagonists) still counts, less than a rare one
         return math.log1p((len(self._events) + 1) / (self._df.get(name, 0) + 1))
 
-    def _view(self, events: list[str]) -> tuple[np.ndarray, np.ndarray, Counter]:
-        """A group of events as a profile: mean vector, recent centroids, name salience."""
-        sums = np.sum([self._events[e].centroid for e in events], axis=0)
-        names: Counter = Counter()
-        for e in events:
-            names.update(self._events[e].names)
+    def _view(self, events: list[str], without: str | None = None) -> tuple[np.ndarray, np.ndarray, Counter]:
+        """A group of events as a profile: mean vector, recent centroids, name salience.
+        A story's own list (``stories_[sid]``, less ``without``) is read from its profile,
+        so the cost does not grow with the story."""
+        prof = self._profiles.get(self.story_of_.get(events[0], "")) if events else None
+        if prof is not None and prof.events is events:
+            total, names = prof.total, prof.names
+            if without is not None:
+                e = self._events[without]
+                total = total - e.centroid
+                names = Counter({n: left for n, w in names.items()
+                                 if (left := w - e.names.get(n, 0.0)) > 1e-9})
+                events = [x for x in events if x != without]
+        else:
+            total = np.sum([self._events[e].centroid for e in events], axis=0)
+            names = Counter()
+            for e in events:
+                names.update(self._events[e].names)
         cents = np.stack([self._events[e].centroid for e in events[-MAX_NEAREST:]])
-        return _unit(sums), cents, names
+        return _unit(total), cents, names
 
-    def features(self, a: list[str], b: list[str]) -> np.ndarray:
-        """``LINK_FEATURES`` of "the events ``a`` continue the events ``b``"."""
+    def features(self, a: list[str], b: list[str], without: str | None = None) -> np.ndarray:
+        """``LINK_FEATURES`` of "the events ``a`` continue the events ``b``" (``b`` less
+        the event ``without``)."""
         ma, ca, na = self._view(a)
-        mb, cb, nb = self._view(b)
+        mb, cb, nb = self._view(b, without)
+        nb_events = len(b) - (without is not None)
         wa = {n: c / len(a) * self._idf(n) for n, c in na.items()}
         mass = sum(wa.values()) or 1.0
         names = sum(w for n, w in wa.items() if n in nb) / mass
-        persistent = sum(w * nb[n] / len(b) for n, w in wa.items() if n in nb) / mass
-        return np.array([float(ma @ mb), float(np.max(ca @ cb.T)), names, persistent, math.log1p(len(b))])
+        persistent = sum(w * nb[n] / nb_events for n, w in wa.items() if n in nb) / mass
+        return np.array([float(ma @ mb), float(np.max(ca @ cb.T)), names, persistent, math.log1p(nb_events)])
 
-    def affinity(self, a: list[str], b: list[str]) -> float:
-        """Probability that the events ``a`` continue the events ``b``."""
-        z = float(self.features(a, b) @ self._w) + self._b
+    def affinity(self, a: list[str], b: list[str], without: str | None = None) -> float:
+        """Probability that the events ``a`` continue the events ``b`` (less ``without``)."""
+        z = float(self.features(a, b, without) @ self._w) + self._b
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
     # --- online ------------------------------------------------------------------------
@@ -318,8 +332,7 @@ class StoryLinker:
     def _replace(self, eid: str) -> None:
         """Move a changed event to the story it now fits clearly better, or out of its own."""
         own = self.stories_[self.story_of_[eid]]
-        rest = [e for e in own if e != eid]
-        p_own = self.affinity([eid], rest) if rest else None
+        p_own = self.affinity([eid], own, without=eid) if len(own) > 1 else None
         best, best_p = None, self.threshold_
         for sid in self._candidate_stories([eid]):
             p = self.affinity([eid], self.stories_[sid])
@@ -367,7 +380,7 @@ class StoryLinker:
                 self._detach(e)
             summary = self._events.pop(e, None)
             if summary is not None:
-                self._df.subtract(summary.names.keys())
+                self._uncount(summary.names)
                 for name in summary.names:
                     recent = self._by_name.get(name, {})
                     recent.pop(e, None)
@@ -375,7 +388,13 @@ class StoryLinker:
                         self._by_name.pop(name, None)
             self._near.pop(e, None)
             self._dirty.discard(e)
-        self._df += Counter()
+
+    def _uncount(self, names) -> None:
+        """An event's names leave the document frequencies."""
+        for n in names:
+            self._df[n] -= 1
+            if self._df[n] <= 0:
+                del self._df[n]
 
     def restore_event(self, event_id: str, story_id: str, members: list[Item]) -> None:
         """Put a stored event back into its stored story (no scoring)."""
