@@ -223,8 +223,8 @@ class Pipeline:
         relinked: dict[str, str] = {}
         # the events that grew or shrank are summarised again (a new event joins a story)
         for eid in sorted(set(moved.values()) | set(repair.shrunk)):
-            relinked.update(self.linker.learn_event(eid, events[eid], events))
-        relinked.update(self.linker.relink(events))
+            relinked.update(self.linker.learn_event(eid, events[eid]))
+        relinked.update(self.linker.relink())
         if moved or relinked or repair.emptied or repair.dated:
             self.store.update_events(moved, relinked, list(repair.emptied), repair.dated)
         # bounded memory: the events that grew least recently leave memory (not the store)
@@ -298,7 +298,7 @@ class Pipeline:
         item = Item(_in_memory(doc), vec, np.stack([v for _, v in recalls]) if recalls else None)
         a = self.clusterer.learn_one(item)
         members = self.clusterer.events_[a.event_id]
-        links = self.linker.learn_event(a.event_id, members, self.clusterer.events_, a.candidates)
+        links = self.linker.learn_event(a.event_id, members, a.candidates)
         self.store.add_article(art, doc, status="clustered", content_hash=h,
                                embedding=(key, self.encoder.name, vec),
                                extra_embeddings=[(k, self.encoder.name, v) for k, v in recalls],

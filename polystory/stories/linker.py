@@ -266,7 +266,7 @@ class StoryLinker:
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
     # --- online ------------------------------------------------------------------------
-    def learn_event(self, event_id: str, members: list[Item], events: dict[str, list[Item]] | None = None,
+    def learn_event(self, event_id: str, members: list[Item],
                     extra_candidates: tuple[str, ...] = ()) -> dict[str, str]:
         """Note that ``event_id`` changed; a new event joins its best story at once.
 
@@ -310,7 +310,7 @@ class StoryLinker:
         return sorted(found - own, key=lambda s: self._order[s])
 
     # --- repair ------------------------------------------------------------------------
-    def relink(self, events: dict[str, list[Item]] | None = None) -> dict[str, str]:
+    def relink(self) -> dict[str, str]:
         """Repair the stories around the events that changed; returns changed links."""
         if not self._dirty:
             return {}
@@ -348,10 +348,9 @@ class StoryLinker:
                 sid = self._new_story(eid + "/" + str(len(self._order)))
             self._attach(eid, sid)
 
-    def _merge(self, stories: list[str]) -> list[tuple[str, str]]:
-        """Merge each of ``stories`` with the linked stories its profile fits; returns
-        (absorbed, absorbing) story ids."""
-        out = []
+    def _merge(self, stories: list[str]) -> None:
+        """Merge each of ``stories`` with the linked stories its profile fits (the
+        smaller into the larger)."""
         queue = list(stories)
         while queue:
             sid = queue.pop(0)
@@ -367,10 +366,8 @@ class StoryLinker:
                 for e in list(self.stories_[small]):
                     self._detach(e)
                     self._attach(e, large)
-                out.append((small, large))
                 queue.append(large)
                 break
-        return out
 
     def forget(self, event_ids) -> None:
         """Forget events: emptied by event repair, or retired from memory by the clusterer.
