@@ -102,12 +102,15 @@ class BackfillReport:
 
 class PrecomputedEncoder:
     """An encoder that answers from vectors computed elsewhere (by cache key), and asks
-    ``base`` for the texts it was not given.  Same ``name`` and ``dim`` as ``base``."""
+    ``base`` for the texts it was not given.  Same ``name``, ``dim`` and fitted data
+    (``combiner``, ``language_means``) as ``base``."""
 
     def __init__(self, base: Encoder, vectors: dict[str, np.ndarray] | None = None) -> None:
         self.base = base
         self.name = base.name
         self.dim = base.dim
+        self.combiner = getattr(base, "combiner", None)
+        self.language_means = getattr(base, "language_means", None)
         self.vectors: dict[str, np.ndarray] = vectors if vectors is not None else {}
         self.hits = 0
         self.misses = 0

@@ -60,7 +60,8 @@ def score_pairs(pairs: Sequence[Pair], settings: Settings | None = None,
     vecs = np.concatenate([encoder.encode(texts[i:i + batch]) for i in range(0, len(texts), batch)])
     items = [Item(d, v) for d, v in zip(docs, vecs)]
     scorer = PairScorer(language_prior=settings.language_prior,
-                        combiner=getattr(encoder, "combiner", None))
+                        combiner=getattr(encoder, "combiner", None),
+                        language_means=getattr(encoder, "language_means", None))
     for it in items:
         scorer.learn_one(it)
     # the pairs' texts are the stream: each text's local background is its nearest others

@@ -26,7 +26,7 @@ from .embed import Encoder, embed_input, embedding_key, get_encoder
 from .enrich import enrich, with_terms
 from .errors import ConfigError
 from .models import Article, Document, Event, Story
-from .stories import StoryLinker
+from .stories import StoryLinker, load_link_model
 from .store import StoredArticle, open_store
 
 if TYPE_CHECKING:
@@ -120,13 +120,15 @@ class Pipeline:
         self.encoder = encoder or get_encoder(self.settings.encoder)
         self.line_stats = LineStats()
         self.scorer = scorer or PairScorer(language_prior=self.settings.language_prior,
-                                           combiner=getattr(self.encoder, "combiner", None))
+                                           combiner=getattr(self.encoder, "combiner", None),
+                                           language_means=getattr(self.encoder, "language_means", None))
         self.clusterer = OnlineEventClusterer(threshold=self.settings.event_threshold
                                               or self.scorer.threshold("event"),
                                               candidates=self.settings.candidates,
                                               max_active=self.settings.max_active,
                                               scorer=self.scorer)
-        self.linker = StoryLinker(threshold=self.settings.story_threshold or None, scorer=self.scorer)
+        self.linker = StoryLinker(threshold=self.settings.story_threshold or None, scorer=self.scorer,
+                                  model=load_link_model(self.encoder.name))
         self._restore()
 
     def _restore(self) -> None:

@@ -38,6 +38,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ..embed.base import load_language_means
 from ..enrich.lexical import BUCKETS
 from ..models import Document, PartialDate
 
@@ -95,13 +96,23 @@ def load_combiner() -> dict:
     return json.loads(text)
 
 
-def _load_language_means(name: str = "language_means.npz") -> dict[str, np.ndarray]:
-    try:
-        with resources.files("polystory").joinpath("data", name).open("rb") as fh:
-            data = np.load(fh)
-            return {k: data[k].astype(np.float32) for k in data.files}
-    except FileNotFoundError:
-        return {}
+def _date_features(da: Sequence[PartialDate | None], db: Sequence[PartialDate | None]) -> dict[str, np.ndarray]:
+    """``date_known``, ``date_close`` and ``date_far`` of every pair ``(da[i], db[j])``."""
+    a0, a1 = _day_bounds(da)
+    b0, b1 = _day_bounds(db)
+    known = ~np.isnan(a0)[:, None] & ~np.isnan(b0)[None, :]
+    with np.errstate(invalid="ignore"):
+        days = np.maximum(0.0, np.maximum(b0[None, :] - a1[:, None], a0[:, None] - b1[None, :]))
+    days = np.where(known, days, 0.0)
+    return {"date_known": known.astype(np.float64),
+            "date_close": np.where(known, np.exp(-days / DATE_SCALE_DAYS), 0.0),
+            "date_far": np.where(known, np.minimum(1.0, np.log1p(days) / math.log1p(DATE_FAR_DAYS)), 0.0)}
+
+
+def _undated_signals(f: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The text signals again for the pairs without two dates (their own weights)."""
+    undated = 1.0 - f["date_known"]
+    return {"undated_cos": f["cos_centered"] * undated, "undated_entities": f["entities"] * undated}
 
 
 class PairScorer:
@@ -114,6 +125,11 @@ class PairScorer:
     combiner
         ``{"event": {"weights": {...}, "bias": b, "threshold": t}}``; defaults to the
         shipped fit.
+    language_means
+        The shipped mean vector per language (and ``_global``) of the encoder's vectors,
+        the prior that each language's running mean starts from (``Encoder.language_means``);
+        ``None``: e5's, as the default combiner is e5's (none where the vectors' dimension
+        differs); ``{}``: none, the stream's own means.
 
     Attributes
     ----------
@@ -122,9 +138,11 @@ class PairScorer:
     entity_df_, number_df_ : document frequencies
     """
 
-    def __init__(self, *, language_prior: float = 8.0, combiner: dict | None = None) -> None:
+    def __init__(self, *, language_prior: float = 8.0, combiner: dict | None = None,
+                 language_means: dict[str, np.ndarray] | None = None) -> None:
         self.language_prior = language_prior
         self.combiner = combiner
+        self.language_means = language_means
         self.n_docs_ = 0
         self.lang_sum_: dict[str, np.ndarray] = {}
         self.lang_n_: Counter[str] = Counter()
@@ -132,7 +150,8 @@ class PairScorer:
         self.number_df_: Counter[str] = Counter()
         self.term_df_ = np.zeros(BUCKETS, dtype=np.int32)
         self._term_idf: np.ndarray | None = None   # under the current statistics
-        self._priors = _load_language_means()
+        self._priors = (load_language_means("language_means.npz") if language_means is None
+                        else dict(language_means))
         self._combiner = combiner or load_combiner()
         self._mean_cache: dict[str, np.ndarray] = {}
         self._norms: dict[tuple, float] = {}   # name-set norms under the current statistics
@@ -141,10 +160,11 @@ class PairScorer:
     def learn_one(self, item: Item) -> None:
         lang = item.doc.language
         if self._priors and len(next(iter(self._priors.values()))) != len(item.vec):
-            # the shipped means are of another encoder's vectors: the static encoder's own,
-            # if these are its vectors (by dimension), else none
-            self._priors = {k: v for k, v in _load_language_means("language_means_static.npz").items()
-                            if len(v) == len(item.vec)}
+            if self.language_means is not None:
+                raise ValueError(f"language_means have {len(next(iter(self._priors.values())))} "
+                                 f"dimensions, the vectors {len(item.vec)}: pass the encoder's "
+                                 "own (Encoder.language_means), or {} for none")
+            self._priors = {}   # the default (e5's) means, and these are not e5's vectors
         self.n_docs_ += 1
         if lang not in self.lang_sum_:
             self.lang_sum_[lang] = np.zeros_like(item.vec, dtype=np.float64)
@@ -306,22 +326,12 @@ class PairScorer:
         }
         # without dates the text must carry the decision alone: its own weights
         da, db = dates or ([x.doc.event_date for x in a], [y.doc.event_date for y in b])
-        a0, a1 = _day_bounds(da)
-        b0, b1 = _day_bounds(db)
-        known = ~np.isnan(a0)[:, None] & ~np.isnan(b0)[None, :]
-        with np.errstate(invalid="ignore"):
-            days = np.maximum(0.0, np.maximum(b0[None, :] - a1[:, None], a0[:, None] - b1[None, :]))
-        days = np.where(known, days, 0.0)
-        f["date_known"] = known.astype(np.float64)
-        f["date_close"] = np.where(known, np.exp(-days / DATE_SCALE_DAYS), 0.0)
-        f["date_far"] = np.where(known, np.minimum(1.0, np.log1p(days) / math.log1p(DATE_FAR_DAYS)), 0.0)
+        f.update(_date_features(da, db))
         wa = np.array([-1 if x.doc.weekday is None else x.doc.weekday for x in a])
         wb = np.array([-1 if y.doc.weekday is None else y.doc.weekday for y in b])
         both = (wa >= 0)[:, None] & (wb >= 0)[None, :]
         f["weekday"] = np.where(both, np.where(wa[:, None] == wb[None, :], 1.0, -1.0), 0.0)
-        undated = 1.0 - f["date_known"]
-        f["undated_cos"] = cos_c * undated
-        f["undated_entities"] = f["entities"] * undated
+        f.update(_undated_signals(f))
         na = np.array([len(set(x.doc.entities)) >= DISJOINT_MIN_NAMES for x in a])
         nb = np.array([len(set(y.doc.entities)) >= DISJOINT_MIN_NAMES for y in b])
         f["names_disjoint"] = (na[:, None] & nb[None, :]) * np.exp(-f["entities"] / DISJOINT_SCALE)

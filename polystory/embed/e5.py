@@ -21,6 +21,13 @@ class E5Small:
         self.num_threads = num_threads
         self._model = None
 
+    @property
+    def language_means(self) -> dict[str, np.ndarray]:
+        """The shipped mean vector per language of these vectors (``language_means.npz``)."""
+        from .base import load_language_means
+
+        return load_language_means("language_means.npz")
+
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)

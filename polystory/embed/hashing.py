@@ -29,6 +29,9 @@ class HashingEncoder:
     """Signed hashing of character n-grams into ``dim`` dimensions, L2-normalised."""
 
     name = "hashing-char3-5/1"
+    #: No shipped means: hashed n-grams have no language bias to correct beyond what the
+    #: stream's own means remove (e5's means, of another vector space, must never apply).
+    language_means: dict = {}
 
     def __init__(self, dim: int = 384, ngrams: tuple[int, ...] = (3, 4, 5)) -> None:
         self.dim = dim

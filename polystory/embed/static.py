@@ -67,6 +67,15 @@ class StaticEncoder:
         data = json.loads(path.read_text(encoding="utf-8"))
         return data if data.get("encoder") == self.name else None
 
+    @property
+    def language_means(self) -> dict[str, np.ndarray]:
+        """This encoder's own mean vector per language (``language_means_static.npz``, where
+        shipped and of this build's dimension), else none."""
+        from .base import load_language_means
+
+        return {k: v for k, v in load_language_means("language_means_static.npz").items()
+                if len(v) == self.dim}
+
     def _load(self) -> None:
         from .sentencepiece import read_vocabulary, tokenizer
 

@@ -1,5 +1,5 @@
 """Stories stage: link events that continue one another into timelines."""
-from .linker import StoryLinker
+from .linker import StoryLinker, load_link_model
 from .timeline import Report, TimelineEntry
 
-__all__ = ["StoryLinker", "Report", "TimelineEntry"]
+__all__ = ["StoryLinker", "load_link_model", "Report", "TimelineEntry"]

@@ -58,12 +58,19 @@ MAX_MEMBERS = 50
 #: Events of a story that ``nearest_cos`` compares (the most recent ones).
 MAX_NEAREST = 200
 LINK_FEATURES = ("centroid_cos", "nearest_cos", "names", "persistent", "size")
+#: The features that read the encoder's vectors: their weights fit one encoder only.
+VECTOR_FEATURES = ("centroid_cos", "nearest_cos")
 
 
-def load_link_model() -> dict:
-    """The fitted story-link weights shipped with the package (``bench/fit_stories.py``)."""
-    text = resources.files("polystory").joinpath("data/stories.json").read_text(encoding="utf-8")
-    return json.loads(text)
+def load_link_model(encoder_name: str | None = None) -> dict:
+    """The fitted story-link weights shipped with the package (``bench/fit_stories.py``):
+    those fitted on ``encoder_name``'s vectors (``stories.json``, e5's); for another encoder,
+    whose cosines mean something else, the fit on names alone (``stories_names.json``)."""
+    data = resources.files("polystory").joinpath("data")
+    model = json.loads(data.joinpath("stories.json").read_text(encoding="utf-8"))
+    if encoder_name is None or model.get("encoder") in (None, encoder_name):
+        return model
+    return json.loads(data.joinpath("stories_names.json").read_text(encoding="utf-8"))
 
 
 @dataclass
@@ -105,7 +112,8 @@ class StoryLinker:
     scorer
         The shared ``PairScorer``: its shipped language means centre the vectors.
     model
-        ``{"weights": {feature: w}, "bias": b, "threshold": t}``; default: the shipped one.
+        ``{"weights": {feature: w}, "bias": b, "threshold": t}``; default: the shipped one
+        (``load_link_model``: the pipeline asks for its encoder's).
 
     Attributes
     ----------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from polystory.cluster import Item, PairScorer
 from polystory.cluster.neighbourhood import local_means
@@ -90,3 +91,19 @@ def test_a_combiner_feature_that_was_not_computed_is_a_clear_error():
 
     with pytest.raises(ValueError, match="local_cos"):
         sc.event_proba(sc.feature_matrix(items, items))
+
+
+def test_language_means_belong_to_one_encoder():
+    from polystory.embed import E5Small, HashingEncoder
+
+    assert set(E5Small().language_means) >= {"_global", "en"}
+    assert HashingEncoder().language_means == {}
+    doc = Document(id="a", title="", text="x", language="en")
+    # the default (e5's) means are dropped for vectors of another dimension ...
+    sc = PairScorer()
+    sc.learn_one(Item(doc, np.ones(128, dtype=np.float32) / np.sqrt(128)))
+    assert sc.prior_mean("en") is None
+    # ... and means passed explicitly must fit the vectors
+    with pytest.raises(ValueError, match="dimensions"):
+        PairScorer(language_means=E5Small().language_means).learn_one(
+            Item(doc, np.ones(128, dtype=np.float32) / np.sqrt(128)))

@@ -95,3 +95,15 @@ def test_profiles_stay_in_step_with_membership():
             for n in prof.names:
                 assert prof.names[n] == pytest.approx(names[n], abs=1e-6)
         assert set(linker._profiles) == set(linker.stories_)
+
+
+def test_story_weights_fit_one_encoder_and_others_get_the_names_only_fit():
+    from polystory.embed import E5Small, HashingEncoder
+    from polystory.stories import load_link_model
+    from polystory.stories.linker import VECTOR_FEATURES
+
+    e5 = load_link_model(E5Small.name)
+    assert e5["encoder"] == E5Small.name and all(e5["weights"][f] > 0 for f in VECTOR_FEATURES)
+    other = load_link_model(HashingEncoder.name)
+    assert "encoder" not in other and all(other["weights"][f] == 0 for f in VECTOR_FEATURES)
+    assert other["weights"]["names"] > 0
