@@ -38,7 +38,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..embed.base import load_language_means
+from ..embed.e5 import E5Small
 from ..enrich.lexical import BUCKETS
 from ..models import Document, PartialDate
 
@@ -150,8 +150,7 @@ class PairScorer:
         self.number_df_: Counter[str] = Counter()
         self.term_df_ = np.zeros(BUCKETS, dtype=np.int32)
         self._term_idf: np.ndarray | None = None   # under the current statistics
-        self._priors = (load_language_means("language_means.npz") if language_means is None
-                        else dict(language_means))
+        self._priors = dict(E5Small().language_means if language_means is None else language_means)
         self._combiner = combiner or load_combiner()
         self._mean_cache: dict[str, np.ndarray] = {}
         self._norms: dict[tuple, float] = {}   # name-set norms under the current statistics

@@ -87,8 +87,6 @@ def test_a_combiner_feature_that_was_not_computed_is_a_clear_error():
     sc = PairScorer()
     for it in items:
         sc.learn_one(it)
-    import pytest
-
     with pytest.raises(ValueError, match="local_cos"):
         sc.event_proba(sc.feature_matrix(items, items))
 
