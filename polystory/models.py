@@ -120,6 +120,7 @@ class Document:
     terms: object = None           # polystory.enrich.lexical.Terms (derived from title + text)
     content_hash: str = ""
     dropped_lines: int = 0
+    dated_by: str = ""             # the report whose recall gave event_date ("": its own)
 
     @property
     def lead(self) -> str:

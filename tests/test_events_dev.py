@@ -1,7 +1,9 @@
 """Regression guard on the labelled dev set: blind `polystory cluster`, then `evaluate`.
 
-The figures in docs/benchmarks.md are 0.927 (events) and 0.953 (stories); the bounds here leave room for small numeric differences
-between machines, not for a broken signal (the raw encoder alone reaches 0.57).
+The figures in docs/benchmarks.md are 0.960 (events, precision 1.0), 0.953 (stories) and
+0.952 (event date within a day); the bounds here leave room for small numeric differences
+between machines, not for a broken signal (the raw encoder alone reaches 0.57; before the
+group-date linkage, the 2022 and 2024 finals made one event and event precision was 0.94).
 """
 from __future__ import annotations
 
@@ -31,9 +33,16 @@ def _cluster_blind(tmp_path, env=None):
 def test_events_dev_blind_clustering(tmp_path):
     key, rows, scores = _cluster_blind(tmp_path)
     assert scores["missing"] == 0
-    assert scores["events"]["bcubed"]["f1"] >= 0.85
+    assert scores["events"]["bcubed"]["f1"] >= 0.93
+    assert scores["events"]["bcubed"]["precision"] >= 0.97
     assert scores["stories"]["bcubed"]["f1"] >= 0.9
-    assert scores["event_date_within_1_day"] >= 0.8
+    assert scores["event_date_within_1_day"] >= 0.9
+    # the finals of one club two years apart (mostly undated reports, the winner's names
+    # in all) are not one event: the few dated reports date their undated neighbours
+    event_of = {r["id"]: r["event"] for r in rows}
+    finals = {k["event"]: {event_of[x["id"]] for x in key if x["event"] == k["event"]}
+              for k in key if k["event"] in ("ucl-final-2022-paris", "ucl-final-2024-wembley")}
+    assert not finals["ucl-final-2022-paris"] & finals["ucl-final-2024-wembley"]
     langs = {r["id"]: r["language"] for r in rows}
     assert sum(langs[k["id"]] == k["language"] for k in key) >= 82  # language ID, blind
 

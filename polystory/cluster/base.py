@@ -24,12 +24,12 @@ class Assignment:
 class Repair:
     """What one ``repair`` call changed: the articles that moved (to their new event), the
     events it emptied, the events that lost articles and still have some, and the articles
-    it dated from other reports' back-references."""
+    it dated from other reports' back-references (with the recalling report)."""
 
     moved: dict[str, str] = field(default_factory=dict)
     emptied: tuple[str, ...] = ()
     shrunk: tuple[str, ...] = ()
-    dated: dict = field(default_factory=dict)   # article id -> PartialDate
+    dated: dict = field(default_factory=dict)   # article id -> (PartialDate, recalling article id)
 
 
 class Clusterer(ABC):

@@ -21,7 +21,8 @@ from ..summary import event_date_of
 from .backref import RecallIndex, VectorTable
 from .base import Assignment, Clusterer, Repair
 from .neighbourhood import Neighbourhoods
-from .similarity import Item, PairScorer
+from .linkage import group_average_linkage
+from .similarity import DATE_CONFLICT_FACTOR, Item, PairScorer, date_conflict, day_bounds
 
 __all__ = ["OnlineEventClusterer"]
 
@@ -67,14 +68,14 @@ class OnlineEventClusterer(Clusterer):
     --------
     >>> import numpy as np
     >>> from polystory.models import Document, PartialDate
-    >>> def item(i, day, vec):
+    >>> def item(i, month, day, vec):
     ...     doc = Document(id=str(i), title="", text="", language="en",
-    ...                    event_date=PartialDate(2023, 3, day), entities=("lavro", "blink"))
+    ...                    event_date=PartialDate(2023, month, day), entities=("lavro", "blink"))
     ...     v = np.array(vec, dtype=np.float32)
     ...     return Item(doc, np.pad(v / np.linalg.norm(v), (0, 381)))
     >>> c = OnlineEventClusterer()
-    >>> [c.learn_one(x).new for x in [item(1, 2, [1, 0, 0]), item(2, 2, [1, .1, 0]),
-    ...                               item(3, 20, [0, 0, 1])]]
+    >>> [c.learn_one(x).new for x in [item(1, 3, 2, [1, 0, 0]), item(2, 3, 2, [1, .1, 0]),
+    ...                               item(3, 7, 20, [0, 0, 1])]]
     [True, False, True]
     """
 
@@ -164,16 +165,17 @@ class OnlineEventClusterer(Clusterer):
         members, dates, spans = [], [], []
         for eid in event_ids:
             ms = self.events_[eid][-self.max_members:]
-            # an undated member stands in the event's date: the other reports date it
+            # an undated member stands in its event's date for the date conflict: the
+            # other reports date it (its features stay its own, as in repair)
             event_date = self._event_date(eid)
             spans.append((len(members), len(members) + len(ms)))
             members += ms
-            dates += [m.doc.event_date or event_date for m in ms]
+            dates += [self._stated_date(m) or event_date for m in ms]
         sc = self._scorer
         local = self._local.means([item.doc.id] + [m.doc.id for m in members], [item.vec])
         f = sc.feature_matrix([item], members, ([sc.centered(item)], [sc.centered(m) for m in members]),
-                              ([item.doc.event_date], dates), (local[:1], local[1:]))
-        probs = sc.event_proba(f)[0]
+                              None, (local[:1], local[1:]))
+        probs = sc.event_proba(f, date_conflict(*day_bounds([item.doc.event_date]), *day_bounds(dates)))[0]
         out = []
         for lo, hi in spans:
             k = lo + int(np.argmax(probs[lo:hi]))
@@ -190,6 +192,13 @@ class OnlineEventClusterer(Clusterer):
         if event_id not in self._dates:
             self._dates[event_id] = event_date_of([m.doc.event_date for m in self.events_[event_id]])
         return self._dates[event_id]
+
+    def _stated_date(self, item: Item) -> PartialDate | None:
+        """The date that may keep a report's group apart from another: its own event date,
+        not one inferred from another report's recall (that dates an event for the reader
+        and feeds the pair features, but is too weak to keep two groups apart: ECB+'s
+        undated reports, dated by the look-alike event's recalls, split their event)."""
+        return None if item.doc.dated_by else item.doc.event_date
 
     def predict_one(self, item: Item) -> Assignment:
         if not self._validated:
@@ -293,7 +302,7 @@ class OnlineEventClusterer(Clusterer):
         for m in self.events_[event_id][-self.max_members:]:
             self._link(event_id, self.predict_one(m).candidates)
 
-    def _date_undated(self) -> dict[str, PartialDate]:
+    def _date_undated(self) -> dict[str, tuple[PartialDate, str]]:
         """Date undated articles from other events' recall sentences (``backref``).
 
         New undated articles are compared with every sentence; the others only with the
@@ -315,14 +324,14 @@ class OnlineEventClusterer(Clusterer):
                                                  self._undated.matrix(ids), only))
         for aid, (date, source, sim) in found.items():
             eid = self.assignments_[aid]
-            doc = dataclasses.replace(self._item(aid).doc, event_date=date)
+            doc = dataclasses.replace(self._item(aid).doc, event_date=date, dated_by=source)
             self.events_[eid] = [Item(doc, m.vec, m.recall_vecs) if m.doc.id == aid else m
                                  for m in self.events_[eid]]
             self.inferred_dates_[aid] = (date, source, round(sim, 4))
             self._forget_undated(aid)
             self._touch(eid)
             self._dirty.add(eid)
-        return {aid: date for aid, (date, _, _) in found.items()}
+        return {aid: (date, source) for aid, (date, source, _) in found.items()}
 
     def _forget_undated(self, article_id: str) -> None:
         self._undated.discard(article_id)
@@ -338,16 +347,15 @@ class OnlineEventClusterer(Clusterer):
         return next(m for m in self.events_[self.assignments_[article_id]] if m.doc.id == article_id)
 
     def _average_linkage(self, items: list[Item]) -> np.ndarray:
-        from scipy.cluster.hierarchy import fcluster, linkage
-
+        """Cluster labels of ``items`` by average linkage at the threshold, an undated report
+        taking its group's date for the date conflict (``linkage``)."""
         sc = self._scorer
         centered = [sc.centered(it) for it in items]
-        dates = [it.doc.event_date for it in items]
         local = self._local.means([it.doc.id for it in items])
-        proba = sc.event_proba(sc.feature_matrix(items, items, (centered, centered), (dates, dates),
-                                                 (local, local)))
-        dist = 1.0 - proba[np.triu_indices(len(items), 1)]   # condensed, as scipy takes it
-        return fcluster(linkage(dist, method="average"), 1.0 - self.threshold, criterion="distance")
+        proba = sc.event_proba(sc.feature_matrix(items, items, (centered, centered), None, (local, local)),
+                               conflict=False)
+        return group_average_linkage(proba, [self._stated_date(it) for it in items], self.threshold,
+                                     date_conflict, DATE_CONFLICT_FACTOR)
 
     def _reassign(self, items: list[Item], labels: np.ndarray) -> dict[str, str]:
         groups: dict[int, list[Item]] = {}

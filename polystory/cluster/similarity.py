@@ -42,7 +42,7 @@ from ..embed.e5 import E5Small
 from ..enrich.lexical import BUCKETS
 from ..models import Document, PartialDate
 
-__all__ = ["Item", "PairScorer", "EVENT_FEATURES", "load_combiner"]
+__all__ = ["Item", "PairScorer", "EVENT_FEATURES", "load_combiner", "day_bounds", "date_conflict"]
 
 EVENT_FEATURES = ("cos_raw", "cos_centered", "cross_cos", "same_lang", "entities", "numbers",
                   "date_known", "date_close", "date_far", "undated_cos", "undated_entities",
@@ -51,10 +51,15 @@ EVENT_FEATURES = ("cos_raw", "cos_centered", "cross_cos", "same_lang", "entities
 DATE_SCALE_DAYS = 2.0
 #: Distances are compared on a log scale up to a year.
 DATE_FAR_DAYS = 365.0
-#: Event dates further apart than this (beyond the reporting window of enrich.dates) are a
-#: conflict, and a conflict scales the "same event" probability down by this factor
-#: (not to 0: an event date can be wrong).
-DATE_CONFLICT_DAYS = 7
+#: Event dates further apart than this are a conflict, and a conflict scales the "same
+#: event" probability down by this factor (not to 0: an event date can be wrong).  Reports
+#: of one happening keep coming for weeks (follow-ups, the hearing after an arrest, which
+#: ECB+ counts as the same event: 16 of its 66 dev events have day dates more than 7 days
+#: apart), while two dated look-alike happenings months apart (successive launches of one
+#: rocket 84 days apart, finals a year apart) read nearly the same.  Measured with the
+#: event-quality bench (docs/benchmarks.md): 7 days split ECB+ events, 90 merged the
+#: launches; closer look-alikes are left to the learned date features.
+DATE_CONFLICT_DAYS = 60
 DATE_CONFLICT_FACTOR = 0.1
 _CONFLICT_FAR = math.log1p(DATE_CONFLICT_DAYS) / math.log1p(DATE_FAR_DAYS)
 #: ``names_disjoint``: both articles name at least this many distinct names, and the signal
@@ -83,11 +88,24 @@ def _unit(m: np.ndarray) -> np.ndarray:
     return m / np.where(n > 0, n, 1.0)
 
 
-def _day_bounds(dates: Sequence[PartialDate | None]) -> tuple[np.ndarray, np.ndarray]:
+def day_bounds(dates: Sequence[PartialDate | None]) -> tuple[np.ndarray, np.ndarray]:
     """First and last day (ordinals) of each date's interval; NaN where there is no date."""
     lo = np.array([np.nan if d is None else d.first_day().toordinal() for d in dates], dtype=np.float64)
     hi = np.array([np.nan if d is None else d.last_day().toordinal() for d in dates], dtype=np.float64)
     return lo, hi
+
+
+def date_conflict(a_lo: np.ndarray, a_hi: np.ndarray, b_lo: np.ndarray, b_hi: np.ndarray) -> np.ndarray:
+    """Which pairs of day intervals (rows ``a`` x columns ``b``, NaN: undated) lie more than
+    ``DATE_CONFLICT_DAYS`` apart; an undated side conflicts with nothing.
+
+    >>> lo, hi = day_bounds([PartialDate(2022, 5, 28), PartialDate(2024, 6), None])
+    >>> date_conflict(lo, hi, lo, hi).astype(int).tolist()
+    [[0, 1, 0], [1, 0, 0], [0, 0, 0]]
+    """
+    with np.errstate(invalid="ignore"):
+        days = np.maximum(b_lo[None, :] - a_hi[:, None], a_lo[:, None] - b_hi[None, :])
+        return days > DATE_CONFLICT_DAYS
 
 
 def load_combiner() -> dict:
@@ -98,8 +116,8 @@ def load_combiner() -> dict:
 
 def _date_features(da: Sequence[PartialDate | None], db: Sequence[PartialDate | None]) -> dict[str, np.ndarray]:
     """``date_known``, ``date_close`` and ``date_far`` of every pair ``(da[i], db[j])``."""
-    a0, a1 = _day_bounds(da)
-    b0, b1 = _day_bounds(db)
+    a0, a1 = day_bounds(da)
+    b0, b1 = day_bounds(db)
     known = ~np.isnan(a0)[:, None] & ~np.isnan(b0)[None, :]
     with np.errstate(invalid="ignore"):
         days = np.maximum(0.0, np.maximum(b0[None, :] - a1[:, None], a0[:, None] - b1[None, :]))
@@ -364,16 +382,20 @@ class PairScorer:
         """The decision threshold calibrated with the combiner (``"event"``)."""
         return float(self._combiner[model].get("threshold", 0.5))
 
-    def event_proba(self, feats: dict) -> float | np.ndarray:
+    def event_proba(self, feats: dict, conflict: np.ndarray | bool | None = None) -> float | np.ndarray:
         """Probability that two articles report the same happening (a matrix of them for
         the matrices of ``feature_matrix``).
 
-        One happening has one date: when both articles' event dates are known and lie
-        more than ``DATE_CONFLICT_DAYS`` apart (at their precision), the combiner's
-        probability is scaled by ``DATE_CONFLICT_FACTOR``, however alike the texts are
-        (successive launches of one rocket read nearly the same).
+        One happening has one date: when the two dates conflict (more than
+        ``DATE_CONFLICT_DAYS`` apart, at their precision), the combiner's probability is
+        scaled by ``DATE_CONFLICT_FACTOR``, however alike the texts are (successive
+        launches of one rocket read nearly the same).  ``conflict`` says which pairs
+        conflict when the dates to compare are not the features' own (an undated report
+        standing in its event's date: ``date_conflict``); by default the features' dates
+        decide; ``False``: no pair conflicts (the combiner alone).
         """
         p = self._proba("event", feats)
-        conflict = (np.asarray(feats["date_known"]) > 0) & (np.asarray(feats["date_far"]) > _CONFLICT_FAR)
+        if conflict is None:
+            conflict = (np.asarray(feats["date_known"]) > 0) & (np.asarray(feats["date_far"]) > _CONFLICT_FAR)
         return _like(np.where(conflict, p * DATE_CONFLICT_FACTOR, p))
 

@@ -175,10 +175,10 @@ class SQLStore:
             readmodel.refresh(w, touched, old_stories)
 
     def update_events(self, moved: dict[str, str], story_links: dict[str, str],
-                      gone: list[str], dates: dict[str, PartialDate] | None = None) -> None:
+                      gone: list[str], dates: dict[str, tuple[PartialDate, str]] | None = None) -> None:
         """Repairs in one transaction: articles moved to other events, events moved to
-        other stories, events that no longer exist, and event dates inferred later; with
-        the summaries they change."""
+        other stories, events that no longer exist, and event dates inferred later (with
+        the report whose recall gave each); with the summaries they change."""
         dates = dates or {}
         with self._tx() as w:
             touched = set(story_links) | set(gone) | set(moved.values())
@@ -187,8 +187,8 @@ class SQLStore:
                     f"SELECT event_id FROM memberships WHERE article_id IN ({','.join('?' * len(part))})",
                     tuple(part)))
             old_stories = readmodel.stories_of(w, touched)
-            for aid, d in dates.items():
-                w("UPDATE documents SET event_date = ? WHERE id = ?", (str(d), aid))
+            for aid, (d, source) in dates.items():
+                w("UPDATE documents SET event_date = ?, dated_by = ? WHERE id = ?", (str(d), source, aid))
             for aid, eid in moved.items():
                 w("UPDATE memberships SET event_id = ?, evidence = ? WHERE article_id = ?",
                   (eid, json.dumps({"repaired": True}), aid))

@@ -140,10 +140,18 @@ def _m3_read_models(w: Writer) -> None:
     readmodel.rebuild(w)
 
 
+def _m4_dated_by(w: Writer) -> None:
+    """``documents.dated_by``: the report whose recall dated an undated report (its event
+    date is inferred, not its own).  An older store's inferred dates read as the reports'
+    own."""
+    w("ALTER TABLE documents ADD COLUMN dated_by TEXT NOT NULL DEFAULT ''")
+
+
 #: Named migrations, in order; a store's schema version counts how many have run on it.
 MIGRATIONS: list[tuple[str, Callable[[Writer], None]]] = [
     ("initial schema", _m1_initial),
     ("watch queue", _m2_watch),
     ("read models: event and story summaries, search text, name keys", _m3_read_models),
+    ("documents.dated_by: event dates inferred from another report's recall", _m4_dated_by),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

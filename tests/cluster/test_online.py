@@ -95,7 +95,7 @@ def test_back_reference_dating_is_incremental_and_order_free():
         for it in order:
             c.learn_one(it)
             dated.update(c.repair().dated)
-        assert dated == {"y": PartialDate(2022, 1)}
+        assert dated == {"y": (PartialDate(2022, 1), "x")}
         assert c.inferred_dates_["y"][:2] == (PartialDate(2022, 1), "x")
         assert not c._undated
         other = Item(Document(id="z", title="", text="...", language="en",

@@ -109,7 +109,7 @@ def test_clean_store_passes(copy_store):
 EVENT_OF = "(SELECT event_id FROM memberships WHERE article_id = '{}')"
 KEY_OF = "(SELECT key FROM doc_embeddings WHERE id = '{}')"
 DOC_COLUMNS = ("title, text, language, url, source, published, event_date, entities, "
-               "entity_names, numbers, weekday, recalls, content_hash, dropped_lines")
+               "entity_names, numbers, weekday, recalls, content_hash, dropped_lines, dated_by")
 
 
 def _without_keys(table: str) -> str:

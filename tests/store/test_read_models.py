@@ -113,13 +113,14 @@ def test_an_older_store_is_migrated_to_the_read_models(filled, tmp_path, version
         store.close()
     raw = raw_db(filled)
     raw.execute("DROP TABLE IF EXISTS article_fts; DROP TABLE article_search; "
-                "DROP TABLE article_names; DROP TABLE event_summaries; DROP TABLE story_summaries")
+                "DROP TABLE article_names; DROP TABLE event_summaries; DROP TABLE story_summaries; "
+                "ALTER TABLE documents DROP COLUMN dated_by")
     if version == 1:
         raw.execute("DROP TABLE watch_items; DROP TABLE watch_sources")
     raw.set_version(version)
     store = open_store(filled)
     try:
-        assert store.schema_version() == SCHEMA_VERSION == 3
+        assert store.schema_version() == SCHEMA_VERSION == 4
         assert list(store.iter_events()) == want_events and store.stories_page() == want_stories
         assert store.events_page(words=[("spacex", ["space"])])[1] > 0
         assert check_store(store) == []
