@@ -96,6 +96,10 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / n if n > 0 else v
 
 
+
+def _story_id(seed: str) -> str:
+    return "S" + hashlib.sha1(seed.encode("utf-8")).hexdigest()[:12]
+
 class StoryLinker:
     """Groups events into stories as they grow.
 
@@ -225,7 +229,14 @@ class StoryLinker:
         return sid
 
     def _new_story(self, event_id: str) -> str:
-        sid = "S" + hashlib.sha1(event_id.encode("utf-8")).hexdigest()[:12]
+        """The id of a new story opened by ``event_id``: derived from it, and re-derived
+        while taken (the event may be leaving the story it opened), so it depends only on
+        the stories that exist, not on how many came and went (a restart knows only the
+        ones that exist)."""
+        sid, n = _story_id(event_id), 0
+        while sid in self.stories_:
+            n += 1
+            sid = _story_id(f"{event_id}/{n}")
         self._order.setdefault(sid, len(self._order))
         return sid
 
@@ -351,10 +362,7 @@ class StoryLinker:
             self._attach(eid, best)
         elif p_own is not None and p_own < self.threshold_ - self.margin:
             self._detach(eid)
-            sid = self._new_story(eid)
-            if sid in self.stories_:        # the id is taken (the event opened this story)
-                sid = self._new_story(eid + "/" + str(len(self._order)))
-            self._attach(eid, sid)
+            self._attach(eid, self._new_story(eid))
 
     def _merge(self, stories: list[str]) -> None:
         """Merge each of ``stories`` with the linked stories its profile fits (the
