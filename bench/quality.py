@@ -39,6 +39,7 @@ class CachedEncoder:
         inner = get_encoder(settings.encoder)
         self.name, self.dim = inner.name, inner.dim
         self.combiner = getattr(inner, "combiner", None)
+        self.language_means = getattr(inner, "language_means", None)
         self._inner = inner
         self._by_text = {embed_input(it.doc, settings.embed_chars): it.vec for it in items}
 
@@ -136,7 +137,9 @@ def generalisation(features=None) -> dict:
     """The held-out and cross-data-set figures (issue 13's table), for one feature set."""
     from datasets import ecbplus_dev
 
-    settings = __import__("polystory.config", fromlist=["Settings"]).Settings()
+    from common import bench_settings
+
+    settings = bench_settings()   # POLYSTORY_ENCODER=static measures the static encoder
     ev, ecb = training_sets()
     ev_arts, _ = events_dev()
     ecb_arts, _ = ecbplus_dev()

@@ -12,7 +12,7 @@ import re
 
 from ..config import Settings
 from ..enrich.dates import parse_published
-from ..models import Article, Document
+from ..models import Article, Document, PartialDate
 from .html import extract_html
 from .text import LineStats, header_date, split_boilerplate
 
@@ -38,11 +38,18 @@ def fix_mojibake(text: str) -> str:
     return ftfy.fix_text(text, normalization="NFC")
 
 
+#: A year and month as path segments (/2010/09/): htmldate reads only year-month-day.
+_URL_MONTH = re.compile(r"/((?:199\d|20[0-3]\d))/(0?[1-9]|1[0-2])/")
+
+
 def url_date(url: str):
-    """The publication date that a URL's path spells (/2013/05/02/), by htmldate; else None.
+    """The publication date that a URL's path spells (/2013/05/02/, by htmldate; or a year
+    and month, /2010/09/); else None.
 
     >>> str(url_date("http://nypost.com/2013/05/02/lindsay-lohan-is-mia/")), url_date("https://x.org/a")
     ('2013-05-02', None)
+    >>> str(url_date("http://news4allz.blogspot.nl/2010/09/kraft-shooting-yvonne-hiller-charged.html"))
+    '2010-09'
     """
     import datetime as dt
 
@@ -53,8 +60,29 @@ def url_date(url: str):
     try:
         found = extract_url_date(url, options)
     except (ValueError, TypeError):
-        return None
-    return parse_published(found) if found else None
+        found = None
+    if found:
+        return parse_published(found)
+    m = _URL_MONTH.search(url)
+    return PartialDate(int(m[1]), int(m[2])) if m else None
+
+
+def _agree(header, from_url):
+    """A header date read in the other order where only that order agrees with the URL's
+    date: '11/09/2010' is 9 November to a US reader and 11 September on a Dutch page
+    whose address says /2010/09/ (ECB+); day and month both up to 12 cannot say which.
+
+    >>> from polystory.models import PartialDate as D
+    >>> str(_agree(D(2010, 11, 9), D(2010, 9))), str(_agree(D(2010, 11, 9), D(2010, 11))), _agree(None, D(2010, 9))
+    ('2010-09-11', '2010-11-09', None)
+    """
+    if header is None or from_url is None or header.precision != "day" or header.day > 12 \
+            or from_url.year != header.year or from_url.month in (None, header.month):
+        return header
+    swapped = PartialDate(header.year, header.day, header.month)
+    if from_url.month == swapped.month and from_url.day in (None, swapped.day):
+        return swapped
+    return header
 
 
 def content_hash(text: str) -> str:
@@ -88,12 +116,11 @@ def clean(article: Article, settings: Settings, stats: LineStats | None = None) 
         log.warning("%s: published %r is not a date; ignored", article.origin or article.id,
                     article.published[:40])
     url = article.url or split.url
-    for hint in (date_hint, split.date_hint):
-        if published is not None:
-            break
-        published = header_date(hint)
-    if published is None and url:
-        published = url_date(url)
+    if published is None:
+        from_url = url_date(url) if url else None
+        for hint in (date_hint, split.date_hint):
+            published = published or _agree(header_date(hint), from_url)
+        published = published or from_url
     return Document(
         id=article.id, title=title, text=body, language=article.language.strip().lower(),
         url=url, source=article.source, published=published,

@@ -58,6 +58,10 @@ def test_address_line_is_the_url_and_never_the_title(ecb, cleaned):
     ("11_1ecbplus", "Parliamentary elections in Turkmenistan to be held on two-party basis",
      PartialDate(2013, 9, 26)),                                     # 26 September 2013, 10: 00 (GMT+05: 00)
     ("10_18ecbplus", "REPORT: RED SOX MAKE HUGE OFFER TO TEIXEIRA", PartialDate(2008, 12, 16)),
+    # "11/09/2010" on a Dutch page whose address says /2010/09/: 11 September, not 9 November
+    ("22_14ecbplus", "Kraft Shooting: Yvonne Hiller Charged With Two Counts Of Murder", PartialDate(2010, 9, 11)),
+    # no date line: the address's year and month (/2013/09/)
+    ("27_6ecbplus", None, PartialDate(2013, 9)),
 ])
 def test_headline_and_date_line_under_the_address(cleaned, doc_id, title, published):
     d = cleaned[doc_id]
