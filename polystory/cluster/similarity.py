@@ -375,7 +375,8 @@ class PairScorer:
         if missing:
             raise ValueError(f"the {model} combiner needs features {missing}: pass local= (each "
                              "item's local background) to feature_matrix for local_cos")
-        z = spec["bias"] + sum(w * np.asarray(feats[name]) for name, w in spec["weights"].items())
+        z = spec["bias"] + np.zeros_like(np.asarray(feats["same_lang"], dtype=np.float64))
+        z = z + sum(w * np.asarray(feats[name]) for name, w in spec["weights"].items())
         return 1.0 / (1.0 + np.exp(-np.clip(z, -30.0, 30.0)))
 
     def threshold(self, model: str) -> float:
