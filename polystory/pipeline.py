@@ -128,7 +128,9 @@ class Pipeline:
                                               max_active=self.settings.max_active,
                                               scorer=self.scorer)
         self.linker = StoryLinker(threshold=self.settings.story_threshold or None, scorer=self.scorer,
-                                  model=load_link_model(self.encoder.name))
+                                  model=load_link_model(self.encoder.name),
+                                  neighbours=self.clusterer.neighbour_events,
+                                  arrival=self.clusterer.arrival)
         self._restore()
 
     def _restore(self) -> None:
@@ -149,6 +151,7 @@ class Pipeline:
                        for r in doc.recalls]
             rv = np.stack(recalls) if recalls and all(v is not None for v in recalls) else None
             self.clusterer.restore_one(Item(_in_memory(with_terms(doc)), vec, rv), event_id)
+        self.clusterer.restore_links(self.store.event_links())
         self.clusterer.retire()
         for event_id, story_id in self.store.story_links().items():
             if event_id in self.clusterer.events_:
@@ -227,8 +230,9 @@ class Pipeline:
         for eid in sorted(set(moved.values()) | set(repair.shrunk)):
             relinked.update(self.linker.learn_event(eid, events[eid]))
         relinked.update(self.linker.relink())
-        if moved or relinked or repair.emptied or repair.dated:
-            self.store.update_events(moved, relinked, list(repair.emptied), repair.dated)
+        if moved or relinked or repair.emptied or repair.dated or repair.links:
+            self.store.update_events(moved, relinked, list(repair.emptied), repair.dated,
+                                     repair.links)
         # bounded memory: the events that grew least recently leave memory (not the store)
         self.linker.forget(self.clusterer.retire())
         if moved or relinked:
@@ -300,12 +304,13 @@ class Pipeline:
         item = Item(_in_memory(doc), vec, np.stack([v for _, v in recalls]) if recalls else None)
         a = self.clusterer.learn_one(item)
         members = self.clusterer.events_[a.event_id]
-        links = self.linker.learn_event(a.event_id, members, a.candidates)
+        links = self.linker.learn_event(a.event_id, members)
         self.store.add_article(art, doc, status="clustered", content_hash=h,
                                embedding=(key, self.encoder.name, vec),
                                extra_embeddings=[(k, self.encoder.name, v) for k, v in recalls],
-                               event_id=a.event_id,
-                               score=a.score, evidence=a.evidence, story_links=links)
+                               event_id=a.event_id, score=a.score, evidence=a.evidence,
+                               story_links=links,
+                               event_links=[(a.event_id, e) for e in a.candidates if e != a.event_id])
         return Outcome(art.id, "new_event" if a.new else "joined_event", a.event_id,
                        self.linker.story_of_.get(a.event_id))
 

@@ -4,8 +4,6 @@ ecbplus-dev) ends with exactly the events and stories of the uninterrupted run. 
 stores, with the hashing encoder (the restarts replay the store each time)."""
 from __future__ import annotations
 
-
-import pytest
 from conftest import shared_stream
 
 from polystory import Pipeline
@@ -26,10 +24,6 @@ def _placements(db: str) -> tuple[dict, list]:
         store.close()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 14, not yet met: the replay does not rebuild the ANN neighbourhoods or LineStats; "
-    "with the hashing encoder 4 of the 84 events-dev articles end in another event and 27 "
-    "placements differ (true before the read models too: the same on commit fdf3295)"))
 def test_restarting_after_every_batch_changes_nothing(store_url, tmp_path):
     arts = shared_stream(ECBPLUS)
     settings = Settings(encoder="hashing")

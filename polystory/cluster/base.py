@@ -11,7 +11,8 @@ __all__ = ["Clusterer", "Assignment", "Repair"]
 
 @dataclass(frozen=True)
 class Assignment:
-    """Where an article went: its event, whether that event is new, and why."""
+    """Where an article went: its event, whether that event is new, and why; and the
+    events close enough to matter for repair (its event's neighbours from now on)."""
 
     event_id: str
     new: bool
@@ -23,13 +24,16 @@ class Assignment:
 @dataclass(frozen=True)
 class Repair:
     """What one ``repair`` call changed: the articles that moved (to their new event), the
-    events it emptied, the events that lost articles and still have some, and the articles
-    it dated from other reports' back-references (with the recalling report)."""
+    events it emptied, the events that lost articles and still have some, the articles it
+    dated from other reports' back-references (with the recalling report), and the links
+    of the neighbour relation it made (an event that received an article is linked to the
+    neighbours of the event it left)."""
 
     moved: dict[str, str] = field(default_factory=dict)
     emptied: tuple[str, ...] = ()
     shrunk: tuple[str, ...] = ()
     dated: dict = field(default_factory=dict)   # article id -> (PartialDate, recalling article id)
+    links: tuple[tuple[str, str], ...] = ()   # sorted pairs of event ids
 
 
 class Clusterer(ABC):

@@ -99,8 +99,10 @@ class OnlineEventClusterer(Clusterer):
         self._dates: dict[str, PartialDate | None] = {}
         self._dirty: set[str] = set()
         self._dirty_now: set[str] = set()
+        # the neighbour relation between events (symmetric), and the links the current
+        # repair made (the store keeps every link, so a restart has the same relation)
         self._near: dict[str, set[str]] = {}
-        self._unlinked: set[str] = set()     # restored events whose neighbours are not known yet
+        self._links_made: set[tuple[str, str]] = set()
         self.inferred_dates_: dict[str, tuple[PartialDate, str, float]] = {}
         # back-reference dating, incremental: the recall sentences by event (refreshed when
         # an event's members or date change) and the undated articles, new ones apart
@@ -225,14 +227,31 @@ class OnlineEventClusterer(Clusterer):
         self._link(a.event_id, a.candidates)
         return a
 
-    def _link(self, event_id: str, others) -> None:
+    def _link(self, event_id: str, others) -> list[tuple[str, str]]:
         """Record ``others`` as neighbours of ``event_id`` (and it of them: the relation is
-        symmetric, so it does not depend on which of two events arrived first)."""
+        symmetric, so it does not depend on which of two events arrived first); returns
+        the links, each as a sorted pair."""
         mine = self._near.setdefault(event_id, set())
+        made = []
         for e in others:
             if e != event_id:
                 mine.add(e)
                 self._near.setdefault(e, set()).add(event_id)
+                made.append((min(e, event_id), max(e, event_id)))
+        return made
+
+    def neighbour_events(self, event_id: str) -> list[str]:
+        """The events in memory linked to ``event_id``: an article of one found the other
+        close on arrival (``Assignment.candidates``), or repair moved an article of a
+        linked event into it."""
+        return sorted(e for e in self._near.get(event_id, ()) if e in self.events_)
+
+    def restore_links(self, links) -> None:
+        """Put back the stored neighbour relation (pairs of event ids) after a replay, for
+        the events in memory."""
+        for a, b in links:
+            if a in self.events_ and b in self.events_:
+                self._link(a, (b,))
 
     # --- repair -------------------------------------------------------------------
     def repair(self) -> Repair:
@@ -256,7 +275,9 @@ class OnlineEventClusterer(Clusterer):
         moved = {aid: eid for aid, eid in moved.items() if eid != self._initial.get(aid)}
         left = {self._initial[aid] for aid in moved}
         emptied = tuple(sorted(left - set(self.events_)))
-        return Repair(moved, emptied, tuple(sorted(left & set(self.events_))), dated)
+        links = tuple(sorted(self._links_made))
+        self._links_made.clear()
+        return Repair(moved, emptied, tuple(sorted(left & set(self.events_))), dated, links)
 
     def _recluster(self) -> dict[str, str]:
         """Re-cluster the changed events with everything connected to them.
@@ -281,10 +302,8 @@ class OnlineEventClusterer(Clusterer):
                 continue
             chosen.append(e)
             size += n
-            if e in self._unlinked:
-                self._find_neighbours(e)
-            for nb in sorted(self._near.get(e, ())):
-                if nb not in seen and nb in self.events_:
+            for nb in self.neighbour_events(e):
+                if nb not in seen:
                     seen.add(nb)
                     order.append(nb)
         items = [it for e in chosen for it in self.events_[e]]
@@ -294,13 +313,6 @@ class OnlineEventClusterer(Clusterer):
             self._initial.setdefault(it.doc.id, self.assignments_[it.doc.id])
         labels = self._average_linkage(items)
         return self._reassign(items, labels)
-
-    def _find_neighbours(self, event_id: str) -> None:
-        """Link a restored event to the events its members would have found on arrival
-        (the neighbour relation is not stored; it is found again when repair reaches it)."""
-        self._unlinked.discard(event_id)
-        for m in self.events_[event_id][-self.max_members:]:
-            self._link(event_id, self.predict_one(m).candidates)
 
     def _date_undated(self) -> dict[str, tuple[PartialDate, str]]:
         """Date undated articles from other events' recall sentences (``backref``).
@@ -381,16 +393,12 @@ class OnlineEventClusterer(Clusterer):
                 self.events_[old] = [m for m in self.events_[old] if m.doc.id != aid]
                 if not self.events_[old]:
                     del self.events_[old]
-                if old in self._unlinked:
-                    self._unlinked.add(eid)
-                    if old not in self.events_:
-                        self._unlinked.discard(old)
                 self.events_.setdefault(eid, []).append(by_id[aid])
                 self.events_.move_to_end(eid)
                 self.assignments_[aid] = eid
                 self._touch(old)
                 self._touch(eid)
-                self._link(eid, self._near.get(old, ()))
+                self._links_made.update(self._link(eid, self._near.get(old, ())))
         return moved
 
     def _fresh_id(self, member_ids: list[str], taken: set[str]) -> str:
@@ -405,8 +413,8 @@ class OnlineEventClusterer(Clusterer):
         return eid
 
     def restore_one(self, item: Item, event_id: str) -> None:
-        """Put ``item`` into ``event_id`` without scoring (replaying a stored stream)."""
-        self._unlinked.add(event_id)
+        """Put ``item`` into ``event_id`` without scoring (replaying a stored stream; the
+        neighbour relation comes back with ``restore_links``)."""
         self._add(item, event_id)
 
     def _add(self, item: Item, event_id: str) -> None:
@@ -429,6 +437,11 @@ class OnlineEventClusterer(Clusterer):
         """The article that opened ``event_id``: the member that arrived first."""
         return min(self.events_[event_id], key=lambda m: self._key_of[m.doc.id]).doc.id
 
+    def arrival(self, event_id: str) -> int:
+        """The arrival rank of the event's first report among the articles in memory (a
+        restart replays them in arrival order, so their ranks keep their order)."""
+        return min(self._key_of[m.doc.id] for m in self.events_[event_id])
+
     # --- bounded memory -------------------------------------------------------------
     def retire(self) -> list[str]:
         """Forget the events that grew least recently while more than ``max_active``
@@ -450,7 +463,6 @@ class OnlineEventClusterer(Clusterer):
             self._recalls.refresh(eid, None, None, self._scorer)
             for nb in self._near.pop(eid, ()):
                 self._near.get(nb, set()).discard(eid)
-            self._unlinked.discard(eid)
             self._dates.pop(eid, None)
             for state in (self._dirty, self._recall_stale):
                 state.discard(eid)

@@ -6,12 +6,12 @@ Two backends behind one interface: ``SQLiteStore`` (a file, or ``':memory:'``) a
 """
 from __future__ import annotations
 
-from .base import SQLStore, Store, StoredArticle
+from .base import Replayed, SQLStore, Store, StoredArticle
 from .check import Problem, check_store
 from .sqlite import SCHEMA_VERSION, SQLiteStore
 from ..errors import StoreError
 
-__all__ = ["Store", "StoredArticle", "SQLStore", "SQLiteStore", "SCHEMA_VERSION", "open_store",
+__all__ = ["Store", "StoredArticle", "SQLStore", "Replayed", "SQLiteStore", "SCHEMA_VERSION", "open_store",
            "is_postgres_url", "Problem", "check_store"]  # and PostgresStore, imported on use
 
 

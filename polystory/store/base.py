@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass
-from typing import Any, ContextManager, Iterator, Mapping, Protocol, Sequence
+from typing import Any, ContextManager, Iterator, Mapping, NamedTuple, Protocol, Sequence
 
 import numpy as np
 
@@ -19,7 +19,15 @@ from ..models import Article, Document, Event, PartialDate, Story
 from . import readmodel
 from .schema import Writer
 
-__all__ = ["Store", "StoredArticle", "SQLStore"]
+__all__ = ["Store", "StoredArticle", "SQLStore", "Replayed"]
+
+
+class Replayed(NamedTuple):
+    """A clustered article as a restart replays it: its document, vector and event."""
+
+    document: Document
+    vector: np.ndarray
+    event_id: str
 
 
 @dataclass(frozen=True)
@@ -49,16 +57,22 @@ class Store(Protocol):
                     content_hash: str, embedding: tuple[str, str, np.ndarray] | None = None,
                     extra_embeddings: list[tuple[str, str, np.ndarray]] = (),
                     event_id: str | None = None, score: float | None = None,
-                    evidence: dict | None = None, story_links: dict[str, str] | None = None) -> None:
+                    evidence: dict | None = None, story_links: dict[str, str] | None = None,
+                    event_links: Sequence[tuple[str, str]] = ()) -> None:
         """Store one article with everything derived from it, in one transaction."""
 
     def update_events(self, moved: dict[str, str], story_links: dict[str, str],
-                      gone: list[str], dates: dict | None = None) -> None:
+                      gone: list[str], dates: dict | None = None,
+                      event_links: Sequence[tuple[str, str]] = ()) -> None:
         """Repairs in one transaction: article -> event moves, event -> story moves,
-        events that no longer exist, and event dates inferred later."""
+        events that no longer exist, event dates inferred later, and new links of the
+        neighbour relation between events."""
 
-    def replay(self, encoder_name: str) -> Iterator[tuple[Document, np.ndarray, str]]:
-        """(document, vector, event id) of every clustered article in arrival order."""
+    def replay(self, encoder_name: str) -> Iterator["Replayed"]:
+        """Every clustered article in arrival order (``Replayed``)."""
+
+    def event_links(self) -> Iterator[tuple[str, str]]:
+        """The neighbour relation between events, each link once."""
 
     def recent_events(self, max_articles: int) -> list[str]:
         """The events that grew most recently, whole, holding at most ``max_articles``."""
@@ -145,9 +159,11 @@ class SQLStore:
                     content_hash: str, embedding: tuple[str, str, np.ndarray] | None = None,
                     extra_embeddings: list[tuple[str, str, np.ndarray]] = (),
                     event_id: str | None = None, score: float | None = None,
-                    evidence: dict | None = None, story_links: dict[str, str] | None = None) -> None:
-        """Store one article with everything derived from it, and the summaries it changes,
-        in one transaction."""
+                    evidence: dict | None = None, story_links: dict[str, str] | None = None,
+                    event_links: Sequence[tuple[str, str]] = ()) -> None:
+        """Store one article with everything derived from it (and the links of the
+        clusterer's neighbour relation its arrival made), and the summaries it changes, in
+        one transaction."""
         links = story_links or {}
         with self._tx() as w:
             w("INSERT INTO articles (id, content_hash, status, reason, origin, url, title, text,"
@@ -171,14 +187,17 @@ class SQLStore:
                 w("INSERT INTO memberships (article_id, event_id, score, evidence) VALUES (?,?,?,?)",
                   (article.id, event_id, score, json.dumps(evidence or {}, ensure_ascii=False)))
                 touched.add(event_id)
+            self._put_links(w, event_links)
             self._link(w, links)
             readmodel.refresh(w, touched, old_stories)
 
     def update_events(self, moved: dict[str, str], story_links: dict[str, str],
-                      gone: list[str], dates: dict[str, tuple[PartialDate, str]] | None = None) -> None:
+                      gone: list[str], dates: dict[str, tuple[PartialDate, str]] | None = None,
+                      event_links: Sequence[tuple[str, str]] = ()) -> None:
         """Repairs in one transaction: articles moved to other events, events moved to
-        other stories, events that no longer exist, and event dates inferred later (with
-        the report whose recall gave each); with the summaries they change."""
+        other stories, events that no longer exist, event dates inferred later (with the
+        report whose recall gave each), and the links of the neighbour relation the
+        repair made; with the summaries they change."""
         dates = dates or {}
         with self._tx() as w:
             touched = set(story_links) | set(gone) | set(moved.values())
@@ -192,6 +211,7 @@ class SQLStore:
             for aid, eid in moved.items():
                 w("UPDATE memberships SET event_id = ?, evidence = ? WHERE article_id = ?",
                   (eid, json.dumps({"repaired": True}), aid))
+            self._put_links(w, event_links)
             for eid in gone:
                 w("DELETE FROM event_stories WHERE event_id = ?", (eid,))
             self._link(w, story_links)
@@ -201,6 +221,16 @@ class SQLStore:
         """Store a vector under its key unless one is there (keys name their content)."""
         w("INSERT INTO embeddings (key, model, vector) VALUES (?,?,?) ON CONFLICT (key) DO NOTHING",
           (key, model, self._vector_param(np.asarray(vec, dtype=np.float32))))
+
+    @staticmethod
+    def _put_links(w: Writer, links: Sequence[tuple[str, str]]) -> None:
+        for a, b in links:
+            w("INSERT INTO event_links (event_id, other_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+              (min(a, b), max(a, b)))
+
+    def event_links(self) -> Iterator[tuple[str, str]]:
+        for a, b in self._q("SELECT event_id, other_id FROM event_links"):
+            yield a, b
 
     @staticmethod
     def _link(w: Writer, links: dict[str, str]) -> None:
@@ -227,7 +257,7 @@ class SQLStore:
     #: Rows read per query on replay (a long stream is never held in memory whole).
     REPLAY_PAGE = 1000
 
-    def replay(self, encoder_name: str) -> Iterator[tuple[Document, np.ndarray, str]]:
+    def replay(self, encoder_name: str) -> Iterator[Replayed]:
         last = -1
         while True:
             rows = self._named(
@@ -238,7 +268,7 @@ class SQLStore:
                 "JOIN embeddings e ON e.key=de.key WHERE a.seq > ? ORDER BY a.seq LIMIT ?",
                 (encoder_name, last, self.REPLAY_PAGE))
             for r in rows:
-                yield self._doc(r), self._vector(r["vector"]), r["event_id"]
+                yield Replayed(self._doc(r), self._vector(r["vector"]), r["event_id"])
             if len(rows) < self.REPLAY_PAGE:
                 return
             last = rows[-1]["seq"]

@@ -140,11 +140,16 @@ def _m3_read_models(w: Writer) -> None:
     readmodel.rebuild(w)
 
 
-def _m4_dated_by(w: Writer) -> None:
-    """``documents.dated_by``: the report whose recall dated an undated report (its event
-    date is inferred, not its own).  An older store's inferred dates read as the reports'
-    own."""
+def _m4_clustering_state(w: Writer) -> None:
+    """What a restart needs to continue the stream as if there had been none:
+    ``documents.dated_by``, the report whose recall dated an undated report (its event
+    date is inferred, not its own), and ``event_links``, the clusterer's neighbour
+    relation between events (each link once, as a sorted pair).  In an older store,
+    inferred dates read as the reports' own and events have no links until new articles
+    make them."""
     w("ALTER TABLE documents ADD COLUMN dated_by TEXT NOT NULL DEFAULT ''")
+    w("CREATE TABLE event_links (event_id TEXT NOT NULL, other_id TEXT NOT NULL, "
+      "PRIMARY KEY (event_id, other_id))")
 
 
 #: Named migrations, in order; a store's schema version counts how many have run on it.
@@ -152,6 +157,6 @@ MIGRATIONS: list[tuple[str, Callable[[Writer], None]]] = [
     ("initial schema", _m1_initial),
     ("watch queue", _m2_watch),
     ("read models: event and story summaries, search text, name keys", _m3_read_models),
-    ("documents.dated_by: event dates inferred from another report's recall", _m4_dated_by),
+    ("clustering state: documents.dated_by, event_links", _m4_clustering_state),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

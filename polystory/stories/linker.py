@@ -32,12 +32,14 @@ own periods but a sparse story came apart (``docs/benchmarks.md``).
 """
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from importlib import resources
+from typing import Callable, Iterable
 
 import numpy as np
 
@@ -75,16 +77,18 @@ def load_link_model(encoder_name: str | None = None) -> dict:
 
 @dataclass
 class _EventSummary:
-    """What the linker keeps of one event: its centred centroid and names."""
+    """What the linker keeps of one event: its centred centroid and names, and its age (the
+    arrival rank of its first report: the order of events, oldest first)."""
 
     centroid: np.ndarray
     names: dict[str, float]    # name -> salience (1 for an article's first name, 1/2 its second, ...)
+    age: tuple = ()
 
 
 @dataclass
 class _Profile:
-    """A story's subject: its events (in linking order), the sum of their centroids, and
-    the sum of their names' salience.  Changed only by ``StoryLinker._attach/_detach``."""
+    """A story's subject: its events (oldest first), the sum of their centroids, and the
+    sum of their names' salience.  Changed only by ``StoryLinker._attach/_detach``."""
 
     events: list[str] = field(default_factory=list)
     total: np.ndarray | None = None
@@ -118,6 +122,16 @@ class StoryLinker:
     model
         ``{"weights": {feature: w}, "bias": b, "threshold": t}``; default: the shipped one
         (``load_link_model``: the pipeline asks for its encoder's).
+    neighbours
+        ``neighbours(event_id)``: further events to consider besides those sharing names,
+        the clusterer's neighbour events (``OnlineEventClusterer.neighbour_events``), which
+        matters for scripts without capitalised names; none by default.
+    arrival
+        ``arrival(event_id)``: the arrival rank of the event's first report
+        (``OnlineEventClusterer.arrival``); by default, the order in which the linker
+        first saw the event.  Events, stories ("oldest first") and each name's recent
+        events are ordered by it, so a restart, which replays the stream in arrival order,
+        orders them as the uninterrupted run did.
 
     Attributes
     ----------
@@ -126,12 +140,16 @@ class StoryLinker:
     """
 
     def __init__(self, *, threshold: float | None = None, margin: float = 0.1, max_relink: int = 64,
-                 scorer: PairScorer | None = None, model: dict | None = None) -> None:
+                 scorer: PairScorer | None = None, model: dict | None = None,
+                 neighbours: Callable[[str], Iterable[str]] | None = None,
+                 arrival: Callable[[str], int] | None = None) -> None:
         self.threshold = threshold
         self.margin = margin
         self.max_relink = max_relink
         self.scorer = scorer
         self.model = model
+        self.neighbours = neighbours
+        self.arrival = arrival
         self._model = model or load_link_model()
         self._w = np.array([self._model["weights"][f] for f in LINK_FEATURES])
         self._b = float(self._model["bias"])
@@ -142,13 +160,20 @@ class StoryLinker:
         self._profiles: dict[str, _Profile] = {}
         self._events: dict[str, _EventSummary] = {}
         self._df: Counter = Counter()   # events in memory per name
-        self._by_name: dict[str, dict[str, None]] = defaultdict(dict)  # recent events last
-        self._near: dict[str, set[str]] = defaultdict(set)
+        self._by_name: dict[str, list[tuple]] = defaultdict(list)  # (age, event) of recent events, oldest first
+        self._first_seen: dict[str, int] = {}   # without ``arrival``: the order events were first seen
         self._dirty: set[str] = set()
-        self._order: dict[str, int] = {}
         self._was: dict[str, str] = {}   # event -> its story before the current change
 
     # --- what the linker knows of an event -------------------------------------------
+    def _age(self, event_id: str) -> tuple:
+        if self.arrival is not None:
+            return (self.arrival(event_id), event_id)
+        return (self._first_seen.setdefault(event_id, len(self._first_seen)), event_id)
+
+    def _story_age(self, sid: str) -> tuple:
+        return self._events[self.stories_[sid][0]].age
+
     def _summarise(self, members: list[Item]) -> _EventSummary:
         recent = members[-MAX_MEMBERS:]
         centroid = _unit(self._centred(recent).mean(axis=0))
@@ -186,14 +211,15 @@ class StoryLinker:
         old = self._events.get(event_id)
         if old is not None:
             self._uncount(old.names)
+            self._unindex(old.age, old.names)
         new = self._events[event_id] = self._summarise(members)
+        new.age = self._age(event_id)
         self._df.update(new.names.keys())
         for name in new.names:
             recent = self._by_name[name]
-            recent.pop(event_id, None)
-            recent[event_id] = None
+            bisect.insort(recent, new.age)
             if len(recent) > MAX_EVENTS_PER_NAME:
-                del recent[next(iter(recent))]
+                del recent[0]
         if sid is not None:
             self._attach(event_id, sid)
 
@@ -204,10 +230,9 @@ class StoryLinker:
         if prof is None:
             prof = self._profiles[sid] = _Profile()
             self.stories_[sid] = prof.events   # one list: the story's events are its profile's
-        prof.events.append(event_id)
+        bisect.insort(prof.events, event_id, key=lambda x: self._events[x].age)
         prof.total = e.centroid.astype(np.float64) if prof.total is None else prof.total + e.centroid
         prof.names.update(e.names)
-        self._order.setdefault(sid, len(self._order))
         self.story_of_[event_id] = sid
 
     def _detach(self, event_id: str) -> str:
@@ -237,7 +262,6 @@ class StoryLinker:
         while sid in self.stories_:
             n += 1
             sid = _story_id(f"{event_id}/{n}")
-        self._order.setdefault(sid, len(self._order))
         return sid
 
     # --- scoring -----------------------------------------------------------------------
@@ -285,17 +309,11 @@ class StoryLinker:
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
     # --- online ------------------------------------------------------------------------
-    def learn_event(self, event_id: str, members: list[Item],
-                    extra_candidates: tuple[str, ...] = ()) -> dict[str, str]:
+    def learn_event(self, event_id: str, members: list[Item]) -> dict[str, str]:
         """Note that ``event_id`` changed; a new event joins its best story at once.
-
-        ``extra_candidates`` are further events to consider (the clusterer's nearest
-        events, which matters for scripts without capitalised names).  Returns the events
-        whose story changed, with their new story ids.
-        """
+        Returns the events whose story changed, with their new story ids."""
         self._refresh(event_id, members)
         self._was.pop(event_id, None)
-        self._near[event_id].update(e for e in extra_candidates if e != event_id)
         self._dirty.add(event_id)
         if event_id in self.story_of_:
             return {}
@@ -313,20 +331,20 @@ class StoryLinker:
         shared: Counter = Counter()
         recency: dict[str, int] = {}
         for name in self._events[event_id].names:
-            recent = self._by_name.get(name, {})
-            shared.update(recent.keys())
-            for rank, e in enumerate(reversed(recent)):
+            recent = self._by_name.get(name, [])
+            shared.update(e for _, e in recent)
+            for rank, (_, e) in enumerate(reversed(recent)):
                 recency[e] = min(recency.get(e, rank), rank)
         shared.pop(event_id, None)
         best = sorted(shared, key=lambda e: (-shared[e], recency[e], e))[:MAX_CANDIDATES]
-        found = set(self._near.get(event_id, ())) | set(best)
+        found = set(self.neighbours(event_id) if self.neighbours else ()) | set(best)
         return sorted(e for e in found if e != event_id and e in self.story_of_)
 
     def _candidate_stories(self, event_ids: list[str]) -> list[str]:
         """Stories (other than the events' own) linked to ``event_ids``, oldest first."""
         own = {self.story_of_.get(e) for e in event_ids}
         found = {self.story_of_[o] for e in event_ids for o in self._candidate_events(e)}
-        return sorted(found - own, key=lambda s: self._order[s])
+        return sorted(found - own, key=self._story_age)
 
     # --- repair ------------------------------------------------------------------------
     def relink(self) -> dict[str, str]:
@@ -376,7 +394,7 @@ class StoryLinker:
             for other in self._candidate_stories(mine[-MAX_CANDIDATES:]):
                 if other not in self.stories_:
                     continue
-                small, large = sorted((sid, other), key=lambda s: (-len(self.stories_[s]), self._order[s]))[::-1]
+                small, large = sorted((sid, other), key=lambda s: (-len(self.stories_[s]), self._story_age(s)))[::-1]
                 if self.affinity(self.stories_[small], self.stories_[large]) < self.threshold_:
                     continue
                 for e in list(self.stories_[small]):
@@ -394,13 +412,19 @@ class StoryLinker:
             summary = self._events.pop(e, None)
             if summary is not None:
                 self._uncount(summary.names)
-                for name in summary.names:
-                    recent = self._by_name.get(name, {})
-                    recent.pop(e, None)
-                    if not recent:
-                        self._by_name.pop(name, None)
-            self._near.pop(e, None)
+                self._unindex(summary.age, summary.names)
             self._dirty.discard(e)
+
+    def _unindex(self, age: tuple, names) -> None:
+        """The event of ``age`` leaves the name index of ``names`` (names it no longer
+        carries, or all of its names when it leaves memory)."""
+        for name in names:
+            recent = self._by_name.get(name, [])
+            i = bisect.bisect_left(recent, age)
+            if i < len(recent) and recent[i] == age:
+                del recent[i]
+            if not recent:
+                self._by_name.pop(name, None)
 
     def _uncount(self, names) -> None:
         """An event's names leave the document frequencies."""

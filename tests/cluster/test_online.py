@@ -181,3 +181,26 @@ def test_a_report_split_off_the_event_it_opened_gets_an_event_of_its_own():
     assert c.assignments_["b"] == c.assignments_["c"] == first.event_id
     assert moved == {"a": c.assignments_["a"]} and c.assignments_["a"] != first.event_id
     assert sorted(len(m) for m in c.events_.values()) == [1, 2]
+
+
+def test_the_neighbour_relation_is_stored_link_by_link_and_comes_back_whole():
+    """Arrivals and repairs report every link they make (the pipeline stores them), and a
+    clusterer that replays the same members and links has the same relation: a restart
+    does not depend on repair finding neighbours again."""
+    c = OnlineEventClusterer()
+    a, b, x = (Item(Document(id=i, title="", text="x", language="en"), _vec(1, k))
+               for k, i in enumerate(("a", "b", "x")))
+    for it, eid in ((a, "E1"), (b, "E2"), (x, "E3")):
+        c.restore_one(it, eid)
+    stored = set(c._link("E2", ("E3",)))          # an arrival in E2 found E3 close
+    assert c.neighbour_events("E1") == []
+    moved = c._reassign([a, b], np.array([1, 1]))   # repair joins "b" to "a": E1 takes E2's neighbours
+    assert moved == {"b": "E1"} and "E2" not in c.events_
+    assert c.neighbour_events("E1") == ["E3"] and c.neighbour_events("E3") == ["E1"]
+    stored |= c._links_made
+    assert stored == {("E2", "E3"), ("E1", "E3")}
+    again = OnlineEventClusterer()
+    for it, eid in ((a, "E1"), (b, "E1"), (x, "E3")):
+        again.restore_one(it, eid)
+    again.restore_links(sorted(stored))
+    assert again.neighbour_events("E1") == ["E3"] and again.neighbour_events("E3") == ["E1"]

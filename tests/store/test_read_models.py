@@ -114,7 +114,7 @@ def test_an_older_store_is_migrated_to_the_read_models(filled, tmp_path, version
     raw = raw_db(filled)
     raw.execute("DROP TABLE IF EXISTS article_fts; DROP TABLE article_search; "
                 "DROP TABLE article_names; DROP TABLE event_summaries; DROP TABLE story_summaries; "
-                "ALTER TABLE documents DROP COLUMN dated_by")
+                "ALTER TABLE documents DROP COLUMN dated_by; DROP TABLE event_links")
     if version == 1:
         raw.execute("DROP TABLE watch_items; DROP TABLE watch_sources")
     raw.set_version(version)

@@ -43,11 +43,11 @@ def test_replay_reads_the_stream_in_pages(store_url, monkeypatch):
     each article once, whatever the page size."""
     with Pipeline(db=store_url, encoder=get_encoder("hashing")) as p:
         p.add_many(seed_articles())
-        whole = [(d.id, e) for d, _, e in p.store.replay(p.encoder.name)]
+        whole = [(r.document.id, r.event_id) for r in p.store.replay(p.encoder.name)]
         assert [i for i, _ in whole] == ["000", "001", "002", "003", "004"]
         for page in (1, 2, 5):
             monkeypatch.setattr(type(p.store), "REPLAY_PAGE", page)
-            assert [(d.id, e) for d, _, e in p.store.replay(p.encoder.name)] == whole
+            assert [(r.document.id, r.event_id) for r in p.store.replay(p.encoder.name)] == whole
 
 
 def test_stored_records_read_back_the_same(store_url):
@@ -59,8 +59,8 @@ def test_stored_records_read_back_the_same(store_url):
         assert stored.document.language == "sq" and stored.document.published is not None
         assert isinstance(stored.score, float) and isinstance(stored.evidence, dict)
         docs = list(p.store.replay(p.encoder.name))
-        assert [d.id for d, _, _ in docs] == ["000", "001"]
-        vec = docs[0][1]
+        assert [r.document.id for r in docs] == ["000", "001"]
+        vec = docs[0].vector
         assert vec.dtype == "float32" and vec.shape == (p.encoder.dim,)
         key = p.store._q("SELECT key FROM doc_embeddings WHERE id=?", ("000",))[0][0]
         assert (p.store.get_embedding(key) == vec).all()
