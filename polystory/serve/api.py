@@ -1,7 +1,8 @@
 """The JSON API: each route calls one query (``queries``, ``search``) and returns its dict.
 
-Reads run in FastAPI's thread pool and go through the store (its summaries, paged in SQL).
-Writes (``POST /articles``) and searches touch the pipeline's in-memory models, so they hold ``ServeState.lock``.
+Reads run in FastAPI's thread pool and go through the store (its summaries, paged in SQL;
+``/search`` its vectors and name keys).  Writes (``POST /articles``) touch the pipeline's
+in-memory models, so they hold ``ServeState.lock``.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from .errors import BadRequest
 from .guard import check_json_write
 from .queries import EventFilter, article_detail, event_detail, event_summary, events_page, \
     stories_page, story_detail
-from .search import search_events
+from .search import search_store
 from .state import ServeState, check_write, state_of
 
 __all__ = ["router", "ingest"]
@@ -126,23 +127,23 @@ def get_story(story_id: str, request: Request) -> dict:
 def get_search(request: Request,
                q: str = Query(..., min_length=1, max_length=500, description="Words in any language."),
                limit: int = Query(20, ge=1, le=MAX_LIMIT)) -> dict:
-    """Events for a query in any language: by meaning (the pipeline's encoder) and by the
-    names it mentions in any script ("Lavrov" and "Лавров" find the same events)."""
+    """Events for a query in any language: by meaning (the encoder of the store's vectors)
+    and by the names it mentions in any script ("Lavrov" and "Лавров" find the same events);
+    every stored event, read from the store."""
     state = state_of(request)
     p = state.pipeline
-    with state.lock:  # the encoder and the clusterer's vectors are shared with writes
-        vec = p.encoder.encode([q])[0]
-        hits = search_events(p.clusterer.events_, q, vec, limit)
+    vec = state.encode_query(q)
     results = []
-    for h in hits:
-        try:
-            event, members = p.store.event(h.event_id)
-        except NotFound:  # merged away by a write since the search
-            continue
-        names = {k: n for m in members if m.document
-                 for k, n in zip(m.document.entities, m.document.entity_names)}
-        results.append({**event_summary(event), "score": h.score, "cosine": h.cosine,
-                        "matched_names": [names.get(k, k) for k in h.names]})
+    with p.store.snapshot():   # the search and the events it found: one state of the store
+        for h in search_store(p.store, q, vec, p.encoder.name, limit):
+            try:
+                event, members = p.store.event(h.event_id)
+            except NotFound:
+                continue
+            names = {k: n for m in members if m.document
+                     for k, n in zip(m.document.entities, m.document.entity_names)}
+            results.append({**event_summary(event), "score": h.score, "cosine": h.cosine,
+                            "matched_names": [names.get(k, k) for k in h.names]})
     return {"ok": True, "query": q, "total": len(results), "results": results}
 
 

@@ -22,8 +22,7 @@ class ServeState:
     """Shared by all requests of one app.
 
     ``lock`` serialises everything that touches the pipeline's in-memory models (adding
-    articles, searching the clusterer's vectors); plain reads go through the store, which
-    has its own lock.  ``revision`` counts POSTs that stored something, so pages can tell
+    articles); reads, searches included, go through the store, which has its own lock.  ``revision`` counts POSTs that stored something, so pages can tell
     that the data changed.  With a ``token``, writes must carry ``Authorization: Bearer
     <token>``; reads stay open.
     """
@@ -34,6 +33,25 @@ class ServeState:
     lock: threading.Lock = field(default_factory=threading.Lock)
     revision: int = 0
     monitor: Any = None     # a polystory.watch.Monitor when the server watches sources
+    query_lock: threading.Lock = field(default_factory=threading.Lock)
+    _query_encoder: Any = None
+
+    def encode_query(self, text: str):
+        """The vector of a search query, from an encoder of its own (so a search does not
+        wait for a write's batch, which holds ``lock`` while it embeds and clusters); the
+        pipeline's, under ``lock``, where the settings' encoder is not the one whose
+        vectors the store holds (a pipeline given another encoder)."""
+        from ..embed import get_encoder
+
+        p = self.pipeline
+        with self.query_lock:
+            if self._query_encoder is None:
+                own = get_encoder(p.settings.encoder)
+                self._query_encoder = own if own.name == p.encoder.name else False
+            if self._query_encoder is False:
+                with self.lock:
+                    return p.encoder.encode([text])[0]
+            return self._query_encoder.encode([text])[0]
 
 
 def check_write(request: Request, state: ServeState) -> None:

@@ -18,6 +18,7 @@ from ..errors import NotFound
 from ..models import Article, Document, Event, PartialDate, Story
 from . import readmodel
 from .schema import Writer
+from .vectors import VectorIndex
 
 __all__ = ["Store", "StoredArticle", "SQLStore", "Replayed"]
 
@@ -506,6 +507,62 @@ class SQLStore:
         if not rows:
             raise NotFound(f"no story with id {story_id!r}")
         return self._story_of(rows[0])
+
+    # --- search by meaning and by name (no clusterer) ---------------------------------------
+    def vector_index(self, model: str) -> VectorIndex:
+        """The index of the document vectors of encoder ``model`` this store holds (one per
+        store object, topped up from the store on each use)."""
+        indexes = self.__dict__.setdefault("_vector_indexes", {})
+        if model not in indexes:
+            indexes.setdefault(model, VectorIndex(lambda after, limit: self._vectors_after(model, after, limit)))
+        return indexes[model]
+
+    def _vectors_after(self, model: str, after: int, limit: int) -> list[tuple[int, str, np.ndarray]]:
+        rows = self._named(
+            "SELECT a.seq AS seq, a.id AS id, e.vector AS vector FROM articles a "
+            "JOIN doc_embeddings de ON de.id = a.id AND de.model = ? JOIN embeddings e ON e.key = de.key "
+            "WHERE a.seq > ? AND a.status = 'clustered' ORDER BY a.seq LIMIT ?", (model, after, limit))
+        return [(r["seq"], r["id"], self._vector(r["vector"])) for r in rows]
+
+    def events_of(self, article_ids: Sequence[str]) -> dict[str, str]:
+        """The event of each of ``article_ids`` that is clustered."""
+        out: dict[str, str] = {}
+        for part in readmodel.chunks(list(dict.fromkeys(article_ids))):
+            out.update(self._q(f"SELECT article_id, event_id FROM memberships WHERE article_id IN "
+                               f"({','.join('?' * len(part))})", tuple(part)))
+        return out
+
+    def event_articles(self, event_ids: Sequence[str]) -> dict[str, list[str]]:
+        """The article ids of each of ``event_ids``."""
+        out: dict[str, list[str]] = {}
+        for part in readmodel.chunks(list(dict.fromkeys(event_ids))):
+            for aid, eid in self._q(f"SELECT article_id, event_id FROM memberships WHERE event_id IN "
+                                    f"({','.join('?' * len(part))}) ORDER BY article_id", tuple(part)):
+                out.setdefault(eid, []).append(aid)
+        return out
+
+    def event_name_keys(self, keys: Sequence[str], event_ids: Sequence[str] | None = None,
+                        limit: int | None = None) -> dict[str, set[str]]:
+        """Which of the name ``keys`` each event's articles carry: of ``event_ids``, or
+        of the events that carry any (the ``limit`` that began most recently)."""
+        if not keys:
+            return {}
+        marks = ",".join("?" * len(keys))
+        sql = ("SELECT m.event_id, n.key FROM article_names n JOIN memberships m ON m.article_id = n.article_id "
+               f"WHERE n.key IN ({marks})")
+        out: dict[str, set[str]] = {}
+        if event_ids is not None:
+            for part in readmodel.chunks(list(dict.fromkeys(event_ids))):
+                for eid, key in self._q(sql + f" AND m.event_id IN ({','.join('?' * len(part))})",
+                                        tuple(keys) + tuple(part)):
+                    out.setdefault(eid, set()).add(key)
+            return out
+        recent = ("SELECT s.event_id FROM event_summaries s WHERE s.event_id IN (SELECT m.event_id FROM "
+                  "article_names n JOIN memberships m ON m.article_id = n.article_id "
+                  f"WHERE n.key IN ({marks})) ORDER BY s.first_seq DESC"
+                  + (f" LIMIT {int(limit)}" if limit else ""))
+        chosen = [r[0] for r in self._q(recent, tuple(keys))]
+        return self.event_name_keys(keys, chosen) if chosen else {}
 
     def counts(self) -> tuple[int, int]:
         """(events, stories) the store holds."""

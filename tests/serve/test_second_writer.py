@@ -1,6 +1,6 @@
 """A server and a separate ``polystory ingest`` on one store: the server's reads are the
-store's summaries, so what the other process wrote shows on the next request, without a
-restart.  On both stores."""
+store's summaries (and, for ``/search``, its vectors and name keys), so what the other
+process wrote shows on the next request, without a restart.  On both stores."""
 from __future__ import annotations
 
 import os
@@ -32,5 +32,10 @@ def test_reads_show_what_another_process_ingested(store_url, tmp_path):
         assert detail["articles"] == first["articles"] and detail["headline"] == first["headline"]
         assert live.get("/events", q="Lavrov")["total"] >= 1       # the search text too
         assert live.get("/events", q="Лавров")["total"] >= 1       # and the name keys
+        # /search reads the store's vectors and name keys, not the server's clusterer,
+        # which has never seen these articles
+        found = live.get("/search", q="Лавров")["results"]
+        assert found and {e["id"] for e in found} == {e["id"] for e in live.get("/search", q="Lavrov")["results"]}
+        assert all("Lavrov" in e["matched_names"] for e in found)
     finally:
         live.close()
