@@ -26,9 +26,10 @@ import numpy as np
 from ..enrich.dates import RECENT_DAYS
 from ..models import PartialDate
 from .similarity import Item, PairScorer
+from .window import ActiveWindow, Change
 
-__all__ = ["RecallIndex", "VectorTable", "infer_dates", "resolve_recall", "MIN_RECALL_SIMILARITY",
-           "RECALL_MARGIN"]
+__all__ = ["RecallDating", "RecallIndex", "VectorTable", "infer_dates", "resolve_recall",
+           "MIN_RECALL_SIMILARITY", "RECALL_MARGIN"]
 
 #: Least language-corrected cosine between a recall sentence and the article it dates, and
 #: how much closer the sentence must be to that article than to any report of its own
@@ -210,3 +211,76 @@ def infer_dates(undated: list[Item], events: dict[str, list[Item]],
         return {}
     return index.match([y.doc.id for y in undated], [y.doc.weekday for y in undated],
                        np.stack([scorer.centered(y) for y in undated]))
+
+
+class RecallDating:
+    """Back-reference dating of the undated articles of an ``ActiveWindow``, incrementally.
+
+    It subscribes to the window and keeps what it derives from it: the undated articles'
+    language-centred vectors (new ones apart) and the recall sentences of the events whose
+    members or date changed since the last ``find``.  ``find`` compares new undated
+    articles with every sentence, and the others only with the sentences refreshed since
+    (the rest did not date them before); the caller writes a date it accepts to the window
+    (``ActiveWindow.update``), and the article leaves the undated set then.
+
+    Attributes
+    ----------
+    inferred_dates_ : dict of article id -> (date, recalling article id, similarity) for
+        the articles in the window dated so
+    """
+
+    def __init__(self, window: ActiveWindow, scorer: PairScorer) -> None:
+        self.window = window
+        self.scorer = scorer
+        self.inferred_dates_: dict[str, tuple[PartialDate, str, float]] = {}
+        self._recalls = RecallIndex()
+        self._stale: set[str] = set()
+        self._undated = VectorTable()
+        self._weekday: dict[str, int | None] = {}
+        self._new: set[str] = set()
+        window.subscribe(self._changed)
+
+    def _changed(self, change: Change) -> None:
+        if change.kind == "evict":
+            eid = change.events[0]
+            self._recalls.refresh(eid, None, None, self.scorer)
+            self._stale.discard(eid)
+            for m in change.items:
+                self._forget(m.doc.id)
+                self.inferred_dates_.pop(m.doc.id, None)
+            return
+        self._stale.update(change.events)
+        for it in change.items:
+            if change.kind == "add" and it.doc.event_date is None:
+                self._undated.add(it.doc.id, self.scorer.centered(it))
+                self._weekday[it.doc.id] = it.doc.weekday
+                self._new.add(it.doc.id)
+            elif change.kind == "update" and it.doc.event_date is not None:
+                self._forget(it.doc.id)
+
+    def _forget(self, article_id: str) -> None:
+        self._undated.discard(article_id)
+        self._weekday.pop(article_id, None)
+        self._new.discard(article_id)
+
+    def find(self) -> dict[str, tuple[PartialDate, str, float]]:
+        """``{article id: (date, recalling article id, similarity)}`` for the undated
+        articles that a recall sentence dates now (recorded in ``inferred_dates_``)."""
+        w = self.window
+        rows: list[int] = []
+        for eid in sorted(self._stale):
+            alive = eid in w.events_
+            rows += self._recalls.refresh(eid, w.events_.get(eid), w.event_date(eid) if alive else None,
+                                          self.scorer)
+        self._stale.clear()
+        fresh = sorted(aid for aid in self._new if aid in self._undated)
+        older = [aid for aid in self._undated if aid not in self._new] if rows else []
+        self._new.clear()
+        found: dict[str, tuple[PartialDate, str, float]] = {}
+        for ids, only in ((fresh, None), (older, rows)):
+            if ids:
+                found.update(self._recalls.match(ids, [self._weekday[a] for a in ids],
+                                                 self._undated.matrix(ids), only))
+        for aid, (date, source, sim) in found.items():
+            self.inferred_dates_[aid] = (date, source, round(sim, 4))
+        return found

@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections import OrderedDict
+from typing import Mapping
 
 import numpy as np
 
 from ..errors import ConfigError
 from ..models import PartialDate
-from ..summary import event_date_of
-from .backref import RecallIndex, VectorTable
+from .backref import RecallDating
 from .base import Assignment, Clusterer, Repair
-from .neighbourhood import Neighbourhoods
 from .linkage import group_average_linkage
 from .similarity import DATE_CONFLICT_FACTOR, Item, PairScorer, date_conflict, day_bounds
+from .window import ActiveWindow
 
 __all__ = ["OnlineEventClusterer"]
 
@@ -58,9 +57,11 @@ class OnlineEventClusterer(Clusterer):
 
     Attributes
     ----------
-    events_ : ordered dict of event id -> list of member ``Item``, from the event that
-        grew least recently to the one that grew last
-    assignments_ : dict of article id -> event id (of the articles in memory)
+    window_ : the ``ActiveWindow`` of the events in memory; the clusterer is its only
+        writer, back-reference dating (``RecallDating``) subscribes to its changes
+    events_ : read-only view of event id -> list of member ``Item``, from the event that
+        grew least recently to the one that grew last (``window_.events_``)
+    assignments_ : read-only view of article id -> event id (of the articles in memory)
     inferred_dates_ : dict of article id -> (date, recalling article id, similarity) for
         articles dated by another report's back-reference
 
@@ -88,31 +89,27 @@ class OnlineEventClusterer(Clusterer):
         self.candidates = candidates
         self.max_members = max_members
         self.scorer = scorer
-        self.events_: OrderedDict[str, list[Item]] = OrderedDict()
-        self.assignments_: dict[str, str] = {}
         self._scorer = scorer or PairScorer()
-        self._index = None
-        self._keys: dict[int, str] = {}     # ANN key -> article id
-        self._key_of: dict[str, int] = {}   # article id -> ANN key
-        self._next_key = 0
+        self.window_ = ActiveWindow()
+        self._dating = RecallDating(self.window_, self._scorer)
         self._validated = False
-        self._dates: dict[str, PartialDate | None] = {}
-        self._dirty: set[str] = set()
-        self._dirty_now: set[str] = set()
+        self._dirty: set[str] = set()   # events changed since the last repair
         # the neighbour relation between events (symmetric), and the links the current
         # repair made (the store keeps every link, so a restart has the same relation)
         self._near: dict[str, set[str]] = {}
         self._links_made: set[tuple[str, str]] = set()
-        self.inferred_dates_: dict[str, tuple[PartialDate, str, float]] = {}
-        # back-reference dating, incremental: the recall sentences by event (refreshed when
-        # an event's members or date change) and the undated articles, new ones apart
-        self._recalls = RecallIndex()
-        self._recall_stale: set[str] = set()
-        self._undated = VectorTable()                   # language-centred vectors
-        self._undated_weekday: dict[str, int | None] = {}
-        self._undated_new: set[str] = set()
-        # each article's nearest articles in memory: the local background of local_cos
-        self._local = Neighbourhoods()
+
+    @property
+    def events_(self) -> Mapping[str, list[Item]]:
+        return self.window_.events_
+
+    @property
+    def assignments_(self) -> Mapping[str, str]:
+        return self.window_.assignments_
+
+    @property
+    def inferred_dates_(self) -> dict[str, tuple[PartialDate, str, float]]:
+        return self._dating.inferred_dates_
 
     def _validate(self) -> None:
         if not 0 < self.threshold <= 1:
@@ -122,38 +119,6 @@ class OnlineEventClusterer(Clusterer):
         if self.max_active is not None and self.max_active < 1:
             raise ConfigError(f"max_active must be >= 1 or None; got {self.max_active}")
         self._validated = True
-
-    def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
-        state["_index"] = None  # the ANN index is native; it is rebuilt from the vectors
-        return state
-
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
-        if self._keys:
-            vecs = {it.doc.id: it.vec for members in self.events_.values() for it in members}
-            index = self._ann(len(next(iter(vecs.values()))))
-            for key, aid in self._keys.items():
-                index.add(key, vecs[aid].astype(np.float32))
-
-    # --- candidate retrieval ----------------------------------------------------
-    def _ann(self, dim: int):
-        if self._index is None:
-            from usearch.index import Index
-
-            self._index = Index(ndim=dim, metric="cos", dtype="f32")
-        return self._index
-
-    def _candidate_events(self, item: Item) -> list[str]:
-        if not self._keys:
-            return []
-        index = self._ann(item.vec.shape[0])
-        k = min(len(self._keys), self.candidates)
-        matches = index.search(item.vec.astype(np.float32), k, exact=len(self._keys) <= 2048)
-        seen: dict[str, None] = {}
-        for key in matches.keys:
-            seen.setdefault(self.assignments_[self._keys[int(key)]], None)
-        return list(seen)
 
     # --- scoring ---------------------------------------------------------------
     def score_event(self, item: Item, event_id: str) -> tuple[float, dict]:
@@ -169,12 +134,12 @@ class OnlineEventClusterer(Clusterer):
             ms = self.events_[eid][-self.max_members:]
             # an undated member stands in its event's date for the date conflict: the
             # other reports date it (its features stay its own, as in repair)
-            event_date = self._event_date(eid)
+            event_date = self.window_.event_date(eid)
             spans.append((len(members), len(members) + len(ms)))
             members += ms
             dates += [self._stated_date(m) or event_date for m in ms]
         sc = self._scorer
-        local = self._local.means([item.doc.id] + [m.doc.id for m in members], [item.vec])
+        local = self.window_.local_means([item.doc.id] + [m.doc.id for m in members], [item.vec])
         f = sc.feature_matrix([item], members, ([sc.centered(item)], [sc.centered(m) for m in members]),
                               None, (local[:1], local[1:]))
         probs = sc.event_proba(f, date_conflict(*day_bounds([item.doc.event_date]), *day_bounds(dates)))[0]
@@ -190,11 +155,6 @@ class OnlineEventClusterer(Clusterer):
             out.append((float(np.mean(probs[lo:hi])), evidence))
         return out
 
-    def _event_date(self, event_id: str) -> PartialDate | None:
-        if event_id not in self._dates:
-            self._dates[event_id] = event_date_of([m.doc.event_date for m in self.events_[event_id]])
-        return self._dates[event_id]
-
     def _stated_date(self, item: Item) -> PartialDate | None:
         """The date that may keep a report's group apart from another: its own event date,
         not one inferred from another report's recall (that dates an event for the reader
@@ -207,7 +167,7 @@ class OnlineEventClusterer(Clusterer):
             self._validate()
         best_id, best_score, best_ev = None, 0.0, {}
         candidates = []  # events close enough to matter for repair and story linking
-        eids = self._candidate_events(item)
+        eids = self.window_.nearest_events(item.vec, self.candidates)
         for eid, (score, ev) in zip(eids, self._score_events(item, eids)):
             if score >= self.threshold * NEAR_FRACTION:
                 candidates.append(eid)
@@ -289,9 +249,8 @@ class OnlineEventClusterer(Clusterer):
         events re-clusters all of it, so one run, chunks and single articles end alike."""
         if not self._dirty:
             return {}
-        self._dirty_now = set(self._dirty)
+        order = sorted(e for e in self._dirty if e in self.events_)
         self._dirty.clear()
-        order = sorted(e for e in self._dirty_now if e in self.events_)
         seen, size, k = set(order), 0, 0
         chosen: list[str] = []
         while k < len(order):
@@ -315,55 +274,22 @@ class OnlineEventClusterer(Clusterer):
         return self._reassign(items, labels)
 
     def _date_undated(self) -> dict[str, tuple[PartialDate, str]]:
-        """Date undated articles from other events' recall sentences (``backref``).
-
-        New undated articles are compared with every sentence; the others only with the
-        sentences of events that changed since the last call (the rest did not date them).
-        """
-        rows: list[int] = []
-        for eid in sorted(self._recall_stale):
-            alive = eid in self.events_
-            rows += self._recalls.refresh(eid, self.events_.get(eid),
-                                          self._event_date(eid) if alive else None, self._scorer)
-        self._recall_stale.clear()
-        fresh = sorted(aid for aid in self._undated_new if aid in self._undated)
-        older = [aid for aid in self._undated if aid not in self._undated_new] if rows else []
-        self._undated_new.clear()
-        found = {}
-        for ids, only in ((fresh, None), (older, rows)):
-            if ids:
-                found.update(self._recalls.match(ids, [self._undated_weekday[a] for a in ids],
-                                                 self._undated.matrix(ids), only))
-        for aid, (date, source, sim) in found.items():
-            eid = self.assignments_[aid]
-            doc = dataclasses.replace(self._item(aid).doc, event_date=date, dated_by=source)
-            self.events_[eid] = [Item(doc, m.vec, m.recall_vecs) if m.doc.id == aid else m
-                                 for m in self.events_[eid]]
-            self.inferred_dates_[aid] = (date, source, round(sim, 4))
-            self._forget_undated(aid)
-            self._touch(eid)
-            self._dirty.add(eid)
+        """Date undated articles from other events' recall sentences (``RecallDating``);
+        each event that gains a date is changed, so repair looks at it again."""
+        found = self._dating.find()
+        for aid, (date, source, _) in found.items():
+            item = self.window_.item(aid)
+            self.window_.update(Item(dataclasses.replace(item.doc, event_date=date, dated_by=source),
+                                     item.vec, item.recall_vecs))
+            self._dirty.add(self.assignments_[aid])
         return {aid: (date, source) for aid, (date, source, _) in found.items()}
-
-    def _forget_undated(self, article_id: str) -> None:
-        self._undated.discard(article_id)
-        self._undated_weekday.pop(article_id, None)
-        self._undated_new.discard(article_id)
-
-    def _touch(self, event_id: str) -> None:
-        """The event's members or date changed: forget its cached date and recall sentences."""
-        self._dates.pop(event_id, None)
-        self._recall_stale.add(event_id)
-
-    def _item(self, article_id: str) -> Item:
-        return next(m for m in self.events_[self.assignments_[article_id]] if m.doc.id == article_id)
 
     def _average_linkage(self, items: list[Item]) -> np.ndarray:
         """Cluster labels of ``items`` by average linkage at the threshold, an undated report
         taking its group's date for the date conflict (``linkage``)."""
         sc = self._scorer
         centered = [sc.centered(it) for it in items]
-        local = self._local.means([it.doc.id for it in items])
+        local = self.window_.local_means([it.doc.id for it in items])
         proba = sc.event_proba(sc.feature_matrix(items, items, (centered, centered), None, (local, local)),
                                conflict=False)
         return group_average_linkage(proba, [self._stated_date(it) for it in items], self.threshold,
@@ -386,19 +312,10 @@ class OnlineEventClusterer(Clusterer):
             for it in members:
                 target[it.doc.id] = eid
         moved = {aid: eid for aid, eid in target.items() if self.assignments_[aid] != eid}
-        if moved:
-            by_id = {it.doc.id: it for it in items}
-            for aid, eid in moved.items():
-                old = self.assignments_[aid]
-                self.events_[old] = [m for m in self.events_[old] if m.doc.id != aid]
-                if not self.events_[old]:
-                    del self.events_[old]
-                self.events_.setdefault(eid, []).append(by_id[aid])
-                self.events_.move_to_end(eid)
-                self.assignments_[aid] = eid
-                self._touch(old)
-                self._touch(eid)
-                self._links_made.update(self._link(eid, self._near.get(old, ())))
+        for aid, eid in moved.items():
+            old = self.assignments_[aid]
+            self.window_.move(aid, eid)
+            self._links_made.update(self._link(eid, self._near.get(old, ())))
         return moved
 
     def _fresh_id(self, member_ids: list[str], taken: set[str]) -> str:
@@ -419,28 +336,16 @@ class OnlineEventClusterer(Clusterer):
 
     def _add(self, item: Item, event_id: str) -> None:
         self._scorer.learn_one(item)
-        self.events_.setdefault(event_id, []).append(item)
-        self.events_.move_to_end(event_id)
-        self._touch(event_id)
-        if item.doc.event_date is None:
-            self._undated.add(item.doc.id, self._scorer.centered(item))
-            self._undated_weekday[item.doc.id] = item.doc.weekday
-            self._undated_new.add(item.doc.id)
-        self.assignments_[item.doc.id] = event_id
-        self._ann(item.vec.shape[0]).add(self._next_key, item.vec.astype(np.float32))
-        self._local.add(item.doc.id, item.vec)
-        self._keys[self._next_key] = item.doc.id
-        self._key_of[item.doc.id] = self._next_key
-        self._next_key += 1
+        self.window_.add(item, event_id)
 
     def opened_by(self, event_id: str) -> str:
         """The article that opened ``event_id``: the member that arrived first."""
-        return min(self.events_[event_id], key=lambda m: self._key_of[m.doc.id]).doc.id
+        return self.window_.opened_by(event_id)
 
     def arrival(self, event_id: str) -> int:
         """The arrival rank of the event's first report among the articles in memory (a
         restart replays them in arrival order, so their ranks keep their order)."""
-        return min(self._key_of[m.doc.id] for m in self.events_[event_id])
+        return self.window_.arrival(event_id)
 
     # --- bounded memory -------------------------------------------------------------
     def retire(self) -> list[str]:
@@ -449,22 +354,11 @@ class OnlineEventClusterer(Clusterer):
         gone: list[str] = []
         if self.max_active is None:
             return gone
-        while len(self.assignments_) > self.max_active and len(self.events_) > 1:
-            eid, members = self.events_.popitem(last=False)
-            for m in members:
-                aid = m.doc.id
-                key = self._key_of.pop(aid)
-                self._index.remove(key)
-                del self._keys[key]
-                del self.assignments_[aid]
-                self._forget_undated(aid)
-                self._local.discard(aid)
-                self.inferred_dates_.pop(aid, None)
-            self._recalls.refresh(eid, None, None, self._scorer)
+        while self.window_.n_articles > self.max_active and len(self.events_) > 1:
+            eid = self.window_.oldest()
+            self.window_.evict(eid)
             for nb in self._near.pop(eid, ()):
                 self._near.get(nb, set()).discard(eid)
-            self._dates.pop(eid, None)
-            for state in (self._dirty, self._recall_stale):
-                state.discard(eid)
+            self._dirty.discard(eid)
             gone.append(eid)
         return gone

@@ -97,7 +97,7 @@ def test_back_reference_dating_is_incremental_and_order_free():
             dated.update(c.repair().dated)
         assert dated == {"y": (PartialDate(2022, 1), "x")}
         assert c.inferred_dates_["y"][:2] == (PartialDate(2022, 1), "x")
-        assert not c._undated
+        assert not c._dating._undated   # dated: no longer waiting for a date
         other = Item(Document(id="z", title="", text="...", language="en",
                               event_date=PartialDate(2023, 5, 1)), _vec(0, 0, 1))
         c.learn_one(other)
@@ -128,7 +128,9 @@ def test_retire_keeps_memory_bounded_and_forgets_the_oldest_events():
         # what is in memory is consistent: members, assignments and the ANN index agree
         held = {it.doc.id for members in c.events_.values() for it in members}
         assert held == set(c.assignments_) and len(held) <= 10
-        assert len(c._index) == len(held) == len(c._keys)
+        w = c.window_
+        assert len(w._index) == len(held) == len(w._keys) == len(w._local)
+        assert set(c._dating._undated) <= held and set(c.inferred_dates_) <= held
     assert len(retired) == 25 and len(c.events_) == 5
     # the oldest events left first, the most recent ones stay
     assert [c.events_[e][0].doc.id for e in c.events_] == [f"h{k}-0" for k in range(25, 30)]
