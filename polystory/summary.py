@@ -73,6 +73,7 @@ def summarize_story(story_id: str, events: Sequence[Event]) -> Story:
     names: Counter[str] = Counter()
     for e in events:
         names.update(e.actors)
+    # the actors most of its events name, ties by name (so the store can keep the counts)
     return Story(id=story_id, event_ids=tuple(e.id for e in ordered),
                  title=biggest.headline if biggest else "",
-                 actors=tuple(n for n, _ in names.most_common(6)))
+                 actors=tuple(n for _, n in sorted((-c, n) for n, c in names.items())[:6]))

@@ -97,6 +97,9 @@ _ROW_CHECKS: tuple[tuple[str, str, str], ...] = (
      "FROM event_stories s JOIN event_summaries e ON e.event_id = s.event_id "
      "GROUP BY s.story_id) g ON g.story_id = t.story_id "
      "WHERE g.n IS NULL OR g.n <> t.event_count ORDER BY t.story_id"),
+    ("summary", "story term count(s) of a story without a summary",
+     "SELECT DISTINCT t.story_id FROM story_terms t "
+     "WHERE NOT EXISTS (SELECT 1 FROM story_summaries s WHERE s.story_id = t.story_id)"),
     ("search", "document(s) without search text",
      "SELECT d.id FROM documents d "
      "WHERE NOT EXISTS (SELECT 1 FROM article_search s WHERE s.article_id = d.id)"),

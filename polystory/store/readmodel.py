@@ -6,7 +6,10 @@
   stored members;
 * ``story_summaries``: one row per story with events (title, actors, event ids in date
   order, counts, languages, first and last date, the ``seq`` of its first event link), exactly
-  ``summary.summarize_story`` of its events' summaries;
+  ``summary.summarize_story`` of its events' summaries, computed in SQL from the events'
+  rows (``date_order``, counts, headlines) and ``story_terms``: how many of a story's events
+  name each actor and are in each language, counted up and down as event summaries change,
+  so a write costs no more than a few indexed queries however long the story;
 * ``article_search``: per document, the case-folded text that ``q=`` searches (title, names,
   text), with an FTS5 trigram index on SQLite (``article_fts``);
 * ``article_names``: per document, its name keys (``entity_key``: any script).
@@ -18,6 +21,7 @@ rows, so a summary is always what summarizing the stored members would give.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Iterable
 
 from ..models import Document, Event, PartialDate
@@ -25,13 +29,21 @@ from ..summary import summarize_event, summarize_story
 from .schema import Writer
 
 __all__ = ["EVENT_COLUMNS", "haystack", "index_document", "refresh", "rebuild", "event_of",
-           "chunks"]
+           "chunks", "date_order", "recount_stories"]
 
 #: Columns of ``event_summaries`` an ``Event`` is made from (``event_of``).
 EVENT_COLUMNS = ("event_id", "story_id", "event_date", "languages", "article_ids", "headline",
                  "actors")
 #: Most ``?`` placeholders in one ``IN (...)`` list.
 CHUNK = 500
+#: ``date_order`` of an undated event: after every date (``summary.summarize_story``).
+UNDATED_ORDER = 1e12
+
+
+def date_order(d: PartialDate | None) -> float:
+    """Where an event of date ``d`` stands in its story: the midpoint of its interval, in
+    days (``summarize_story``'s order; ties by event id)."""
+    return UNDATED_ORDER if d is None else d.midpoint_ordinal()
 
 
 def chunks(items: Iterable, n: int = CHUNK) -> Iterable[list]:
@@ -73,7 +85,30 @@ def _named(rows, names: tuple[str, ...]) -> list[dict]:
     return [dict(zip(names, r)) for r in rows]
 
 
+def _count_terms(w: Writer, before, after) -> None:
+    """Apply to ``story_terms`` the change of one event summary: ``before`` and ``after``
+    are ``(story id, actors, languages)`` or ``None``."""
+    delta: Counter = Counter()
+    for sign, row in ((-1, before), (1, after)):
+        if row is None or row[0] is None:
+            continue
+        story, actors, languages = row
+        for kind, terms in (("actor", actors), ("language", languages)):
+            for t in terms:
+                delta[(story, kind, t)] += sign
+    for (story, kind, term), n in sorted(delta.items()):
+        if n:
+            w("INSERT INTO story_terms (story_id, kind, term, n) VALUES (?, ?, ?, ?) "
+              "ON CONFLICT (story_id, kind, term) DO UPDATE SET n = story_terms.n + excluded.n",
+              (story, kind, term, n))
+            if n < 0:
+                w("DELETE FROM story_terms WHERE story_id = ? AND kind = ? AND term = ? AND n <= 0",
+                  (story, kind, term))
+
+
 def _refresh_event(w: Writer, event_id: str) -> None:
+    old = w("SELECT story_id, actors, languages FROM event_summaries WHERE event_id = ?", (event_id,))
+    before = (old[0][0], json.loads(old[0][1]), json.loads(old[0][2])) if old else None
     cols = ("seq", "id", "title", "language", "event_date", "entity_names")
     rows = _named(w("SELECT a.seq, d.id, d.title, d.language, d.event_date, d.entity_names "
                     "FROM memberships m JOIN articles a ON a.id = m.article_id "
@@ -81,6 +116,7 @@ def _refresh_event(w: Writer, event_id: str) -> None:
                     (event_id,)), cols)
     if not rows:
         w("DELETE FROM event_summaries WHERE event_id = ?", (event_id,))
+        _count_terms(w, before, None)
         return
     story = w("SELECT story_id FROM event_stories WHERE event_id = ?", (event_id,))
     story_id = story[0][0] if story else None
@@ -103,34 +139,43 @@ def _refresh_event(w: Writer, event_id: str) -> None:
     values = {"event_id": event_id, "first_seq": rows[0]["seq"], "story_id": story_id,
               "event_date": str(d) if d else None,
               "date_first": d.first_day().isoformat() if d else None,
-              "date_last": d.last_day().isoformat() if d else None,
+              "date_last": d.last_day().isoformat() if d else None, "date_order": date_order(d),
               "languages": json.dumps(list(event.languages)), "article_count": len(rows),
               "article_ids": json.dumps(list(event.article_ids), ensure_ascii=False),
               "headline": event.headline, "headlines": json.dumps(headlines, ensure_ascii=False),
               "actors": json.dumps(list(event.actors), ensure_ascii=False)}
     _upsert(w, "event_summaries", "event_id", values)
+    _count_terms(w, before, (story_id, event.actors, event.languages))
 
 
 def _refresh_story(w: Writer, story_id: str) -> None:
-    rows = _named(w(f"SELECT {', '.join('e.' + c for c in EVENT_COLUMNS)} FROM event_stories s "
-                    "JOIN event_summaries e ON e.event_id = s.event_id WHERE s.story_id = ? "
-                    "ORDER BY s.seq", (story_id,)), EVENT_COLUMNS)
-    if not rows:
+    """The story's summary from its events' rows and ``story_terms`` (what
+    ``summarize_story`` of its event summaries gives)."""
+    count, articles = w("SELECT COUNT(*), SUM(article_count) FROM event_summaries WHERE story_id = ?",
+                        (story_id,))[0]
+    if not count:
         w("DELETE FROM story_summaries WHERE story_id = ?", (story_id,))
         return
     first_seq = w("SELECT MIN(seq) FROM event_stories WHERE story_id = ?", (story_id,))[0][0]
-    events = [event_of(r) for r in rows]
-    story = summarize_story(story_id, events)
-    by_id = {e.id: e for e in events}
-    ordered = [by_id[eid] for eid in story.event_ids]
-    dated = [e.event_date for e in ordered if e.event_date is not None]
-    values = {"story_id": story_id, "first_seq": first_seq, "event_count": len(ordered),
-              "article_count": sum(len(e.article_ids) for e in ordered),
-              "title": story.title, "actors": json.dumps(list(story.actors), ensure_ascii=False),
-              "event_ids": json.dumps(list(story.event_ids), ensure_ascii=False),
-              "languages": json.dumps(sorted({lang for e in ordered for lang in e.languages})),
-              "first_date": str(dated[0]) if dated else None,
-              "last_date": str(dated[-1]) if dated else None}
+    title = w("SELECT headline FROM event_summaries WHERE story_id = ? "
+              "ORDER BY article_count DESC, event_id DESC LIMIT 1", (story_id,))[0][0]
+    ordered = w("SELECT event_id, event_date FROM event_summaries WHERE story_id = ? "
+                "ORDER BY date_order, event_id", (story_id,))
+    # the six actors most of its events name (ties by name): those counted at least as
+    # often as the sixth
+    top = w("SELECT term, n FROM story_terms WHERE story_id = ? AND kind = 'actor' AND n >= "
+            "COALESCE((SELECT n FROM story_terms WHERE story_id = ? AND kind = 'actor' "
+            "ORDER BY n DESC LIMIT 1 OFFSET 5), 0)", (story_id, story_id))
+    actors = [t for _, t in sorted((-n, t) for t, n in top)][:6]
+    languages = w("SELECT term FROM story_terms WHERE story_id = ? AND kind = 'language'", (story_id,))
+    dated = [d for _, d in ordered if d]
+    values = {"story_id": story_id, "first_seq": first_seq, "event_count": count,
+              "article_count": articles, "title": title,
+              "actors": json.dumps(actors, ensure_ascii=False),
+              "event_ids": json.dumps([e for e, _ in ordered], ensure_ascii=False),
+              "languages": json.dumps(sorted(t for (t,) in languages)),
+              "first_date": dated[0] if dated else None,
+              "last_date": dated[-1] if dated else None}
     _upsert(w, "story_summaries", "story_id", values)
 
 
@@ -162,7 +207,8 @@ def refresh(w: Writer, events: Iterable[str], old_stories: Iterable[str]) -> Non
 
 def rebuild(w: Writer) -> None:
     """Fill the read models from the stored rows (the migration that adds them)."""
-    for table in ("article_search", "article_names", "event_summaries", "story_summaries"):
+    for table in ("article_search", "article_names", "event_summaries", "story_summaries",
+                  "story_terms"):
         w(f"DELETE FROM {table}")
     if w.dialect == "sqlite":
         w("INSERT INTO article_fts (article_fts) VALUES ('delete-all')")
@@ -179,5 +225,23 @@ def rebuild(w: Writer) -> None:
         last = rows[-1][0]
     for (eid,) in w("SELECT DISTINCT event_id FROM memberships ORDER BY event_id"):
         _refresh_event(w, eid)
+    for (sid,) in w("SELECT DISTINCT story_id FROM event_stories ORDER BY story_id"):
+        _refresh_story(w, sid)
+
+
+def recount_stories(w: Writer) -> None:
+    """Fill ``event_summaries.date_order`` and ``story_terms`` from the event summaries, and
+    recompute every story summary (the migration that adds them)."""
+    w("DELETE FROM story_terms")
+    for eid, event_date in w("SELECT event_id, event_date FROM event_summaries"):
+        w("UPDATE event_summaries SET date_order = ? WHERE event_id = ?",
+          (date_order(PartialDate.parse(event_date) if event_date else None), eid))
+    counts: Counter = Counter()
+    for story, actors, languages in w("SELECT story_id, actors, languages FROM event_summaries "
+                                      "WHERE story_id IS NOT NULL"):
+        counts.update((story, "actor", t) for t in json.loads(actors))
+        counts.update((story, "language", t) for t in json.loads(languages))
+    for (story, kind, term), n in sorted(counts.items()):
+        w("INSERT INTO story_terms (story_id, kind, term, n) VALUES (?, ?, ?, ?)", (story, kind, term, n))
     for (sid,) in w("SELECT DISTINCT story_id FROM event_stories ORDER BY story_id"):
         _refresh_story(w, sid)

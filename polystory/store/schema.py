@@ -105,9 +105,7 @@ def _m2_watch(w: Writer) -> None:
 
 def _m3_read_models(w: Writer) -> None:
     """Event and story summaries, and the articles' search text and name keys, kept by the
-    writer (``store/readmodel.py``); filled here from what an older store holds."""
-    from . import readmodel
-
+    writer (``store/readmodel.py``)."""
     w.script(_types(w, """
     CREATE TABLE event_summaries (
         event_id TEXT PRIMARY KEY, first_seq {BIGINT} NOT NULL, story_id TEXT,
@@ -137,7 +135,7 @@ def _m3_read_models(w: Writer) -> None:
     if w.dialect == "sqlite":
         w("CREATE VIRTUAL TABLE article_fts USING fts5(haystack, content='article_search', "
           "content_rowid='seq', tokenize='trigram')")
-    readmodel.rebuild(w)
+    # filled by migration 5, once the tables have all their columns
 
 
 def _m4_clustering_state(w: Writer) -> None:
@@ -152,11 +150,36 @@ def _m4_clustering_state(w: Writer) -> None:
       "PRIMARY KEY (event_id, other_id))")
 
 
+def _m5_story_terms(w: Writer) -> None:
+    """A story's summary from indexed queries, not from all its events: each event's place
+    in its story's date order (``event_summaries.date_order``) and ``story_terms``, how
+    many of a story's events name each actor and are in each language.  Filled from the
+    event summaries of an older store (or, where migration 3 has just added them, from its
+    stored rows); every story summary is recomputed (actors tied in count now go by name)."""
+    from . import readmodel
+
+    w(_types(w, f"ALTER TABLE event_summaries ADD COLUMN date_order {{REAL}} NOT NULL "
+                f"DEFAULT {readmodel.UNDATED_ORDER:.0f}"))
+    w.script("""
+    CREATE INDEX event_summaries_story_order ON event_summaries(story_id, date_order, event_id);
+    CREATE TABLE story_terms (
+        story_id TEXT NOT NULL, kind TEXT NOT NULL, term TEXT NOT NULL, n INTEGER NOT NULL,
+        PRIMARY KEY (story_id, kind, term)
+    );
+    CREATE INDEX story_terms_rank ON story_terms(story_id, kind, n)
+    """)
+    if w("SELECT 1 FROM memberships LIMIT 1") and not w("SELECT 1 FROM event_summaries LIMIT 1"):
+        readmodel.rebuild(w)
+    else:
+        readmodel.recount_stories(w)
+
+
 #: Named migrations, in order; a store's schema version counts how many have run on it.
 MIGRATIONS: list[tuple[str, Callable[[Writer], None]]] = [
     ("initial schema", _m1_initial),
     ("watch queue", _m2_watch),
     ("read models: event and story summaries, search text, name keys", _m3_read_models),
     ("clustering state: documents.dated_by, event_links", _m4_clustering_state),
+    ("story summaries by indexed queries: event_summaries.date_order, story_terms", _m5_story_terms),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
