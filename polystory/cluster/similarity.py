@@ -167,7 +167,6 @@ class PairScorer:
         self.entity_df_: Counter[str] = Counter()
         self.number_df_: Counter[str] = Counter()
         self.term_df_ = np.zeros(BUCKETS, dtype=np.int32)
-        self._term_idf: np.ndarray | None = None   # under the current statistics
         self._priors = dict(E5Small().language_means if language_means is None else language_means)
         self._combiner = combiner or load_combiner()
         self._mean_cache: dict[str, np.ndarray] = {}
@@ -192,7 +191,6 @@ class PairScorer:
         terms = item.doc.terms
         if terms is not None and len(terms):
             self.term_df_[terms.ids] += 1
-        self._term_idf = None
         self._mean_cache.pop(lang, None)
         self._mean_cache.pop("", None)
         self._norms.clear()
@@ -280,16 +278,15 @@ class PairScorer:
             out[hit] = dot[hit] / np.outer(na, nb)[hit]
         return out
 
-    def _idf_terms(self) -> np.ndarray:
-        if self._term_idf is None:
-            self._term_idf = np.log((self.n_docs_ + 1) / (self.term_df_ + 1.0)).astype(np.float32)
-        return self._term_idf
+    def _idf_terms(self, term_ids: np.ndarray) -> np.ndarray:
+        """IDF of the given term buckets (only those: the whole table changes with every
+        article learnt, and recomputing all of it per call cost more than the rest)."""
+        return np.log((self.n_docs_ + 1) / (self.term_df_[term_ids] + 1.0)).astype(np.float32)
 
     def _term_rows(self, items: Sequence[Item], title: bool):
         """Unit TF-IDF rows of the items' terms (title terms: binary), as a sparse matrix."""
         from scipy.sparse import csr_matrix
 
-        idf = self._idf_terms()
         ids, vals, indptr = [], [], [0]
         for it in items:
             t = it.doc.terms
@@ -297,7 +294,8 @@ class PairScorer:
                 indptr.append(indptr[-1])
                 continue
             tid = t.title if title else t.ids
-            w = idf[tid] if title else t.tf * idf[tid]
+            idf = self._idf_terms(tid)
+            w = idf if title else t.tf * idf
             n = float(np.sqrt(np.dot(w, w)))
             ids.append(tid)
             vals.append(w / n if n > 0 else w)
