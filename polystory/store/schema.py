@@ -161,7 +161,8 @@ def _m5_story_terms(w: Writer) -> None:
     w(_types(w, f"ALTER TABLE event_summaries ADD COLUMN date_order {{REAL}} NOT NULL "
                 f"DEFAULT {readmodel.UNDATED_ORDER:.0f}"))
     w.script("""
-    CREATE INDEX event_summaries_story_order ON event_summaries(story_id, date_order, event_id);
+    CREATE INDEX event_summaries_story_order ON event_summaries(story_id, date_order, event_id, event_date);
+    CREATE INDEX event_summaries_story_size ON event_summaries(story_id, article_count, event_id);
     CREATE TABLE story_terms (
         story_id TEXT NOT NULL, kind TEXT NOT NULL, term TEXT NOT NULL, n INTEGER NOT NULL,
         PRIMARY KEY (story_id, kind, term)
