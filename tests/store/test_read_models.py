@@ -115,6 +115,7 @@ def test_an_older_store_is_migrated_to_the_read_models(filled, tmp_path, version
     raw = raw_db(filled)
     if version == 4:
         raw.execute("DROP TABLE story_terms; DROP INDEX event_summaries_story_order; "
+                    "DROP INDEX event_summaries_story_size; "
                     "ALTER TABLE event_summaries DROP COLUMN date_order; "
                     "UPDATE story_summaries SET actors = '[]', event_ids = '[]'")
     else:
