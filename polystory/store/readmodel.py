@@ -25,7 +25,7 @@ from collections import Counter
 from typing import Iterable
 
 from ..models import Document, Event, PartialDate
-from ..summary import summarize_event, summarize_story
+from ..summary import summarize_event
 from .schema import Writer
 
 __all__ = ["EVENT_COLUMNS", "haystack", "index_document", "refresh", "rebuild", "event_of",
