@@ -53,18 +53,33 @@ CLI = [sys.executable, "-m", "polystory.cli"]
 QUERIES = ["Lavrov", "Biden", "earthquake", "Putin", "election", "Messi"]
 
 
-def build(arts, n: int, path: Path) -> float:
-    """A store of ``n`` resampled articles at ``path`` (unless there); seconds to build."""
+def build(arts, n: int, path: Path, max_active: int | None = None) -> float:
+    """A store of ``n`` resampled articles at ``path`` (unless there); seconds to build.
+
+    It continues a copy of the largest smaller store built beside it: the resampled stream
+    of ``n`` starts with the smaller one's, and a pipeline reopened on a store continues
+    its stream as if there had been no restart (tests/test_restart.py).  ``max_active``
+    bounds the writer's window (``Settings.max_active``; the default when ``None``)."""
     if path.exists():
         return 0.0
     tmp = path.with_suffix(".building")
     for suffix in ("", "-wal", "-shm"):
         Path(str(tmp) + suffix).unlink(missing_ok=True)
+    smaller = sorted((int(q.stem.split("-")[1]), q) for q in path.parent.glob("reads-*.db")
+                     if q.stem.split("-")[1].isdigit() and int(q.stem.split("-")[1]) < n)
+    done = 0
+    if smaller:
+        done, base = smaller[-1]
+        shutil.copyfile(base, tmp)
     t0 = time.perf_counter()
-    with Pipeline(Settings(encoder="hashing"), db=str(tmp)) as p:
-        stream = resample(arts, n, shift_days=7)
+    settings = Settings(encoder="hashing", **({"max_active": max_active} if max_active else {}))
+    with Pipeline(settings, db=str(tmp)) as p:
+        stream = itertools.islice(resample(arts, n, shift_days=7), done, None)
         while chunk := list(itertools.islice(stream, 256)):
             p.add_many(chunk)
+            done += len(chunk)
+            if done % 5000 < len(chunk):
+                print(f"  building: {done} articles, {time.perf_counter() - t0:.0f} s", flush=True)
     import sqlite3
     db = sqlite3.connect(tmp)
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -201,6 +216,8 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=20, help="requests per endpoint")
     ap.add_argument("--skip", default="", help="comma list of parts to skip: cli,http")
     ap.add_argument("--json", help="write all figures to this JSON file")
+    ap.add_argument("--max-active", type=int, help="the writer's window while building a store "
+                    "(Settings.max_active; default: the default)")
     args = ap.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     arts = real_articles()
@@ -210,13 +227,14 @@ def main() -> None:
                        "date": time.strftime("%Y-%m-%d")}, "sizes": []}
     for n in (int(s) for s in args.sizes.split(",")):
         store = folder / f"reads-{n}.db"
-        built = build(arts, n, store)
+        built = build(arts, n, store, args.max_active)
         print(f"{n} articles: {store}" + (f" (built in {built:.0f} s)" if built else ""), flush=True)
         work = folder / f"work-{n}.db"
         for suffix in ("-wal", "-shm"):
             Path(str(work) + suffix).unlink(missing_ok=True)
         shutil.copyfile(store, work)
-        row = {"articles": n, "build_s": round(built, 1) or None, "open_s": round(_open(str(work)), 2)}
+        row = {"articles": n, "build_s": round(built, 1) or None, "open_s": round(_open(str(work)), 2),
+               "max_active": args.max_active}
         print(f"  opened (and migrated if older) in {row['open_s']} s", flush=True)
         if "cli" not in skip:
             row["cli"] = cli_figures(str(work), args.repeat)
