@@ -494,11 +494,15 @@ def timeline(input_path: str, output: str, dates: int | None, lang: str | None, 
 @main.command()
 @click.argument("input_path", metavar="INPUT.jsonl")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True))
+@click.option("--same-event", is_flag=True,
+              help="The clusterer's own \"same event\" probability alone.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False))
 @click.option("-v", "--verbose", count=True)
-def pairs(input_path: str, output: str, config_file, verbose) -> None:
-    """Score pairs of articles: the clusterer's "same event" similarity in [0, 1].
+def pairs(input_path: str, output: str, same_event: bool, config_file, verbose) -> None:
+    """Score pairs of articles: how much they tell the same news, in [0, 1].
 
+    The mean of the clusterer's "same event" probability and a head fitted on people's
+    graded ratings, over the clusterer's features (--same-event: the first alone).
     Input lines: {"id", "text1", "text2"} (optional "title1/2", "published1/2").
     Output lines: {"id", "similarity"}.
 
@@ -522,7 +526,7 @@ def pairs(input_path: str, output: str, config_file, verbose) -> None:
                 rows.append(row)
     except OSError as e:
         raise click.ClickException(f"cannot read {input_path}: {e.strerror}") from None
-    scores = score_pairs(read_pairs(rows), settings)
+    scores = score_pairs(read_pairs(rows), settings, same_event=same_event)
     with open(output, "w", encoding="utf-8") as fh:
         for row, s in zip(rows, scores):
             fh.write(json.dumps({"id": row["id"], "similarity": round(float(s), 6)}) + "\n")

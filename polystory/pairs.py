@@ -1,8 +1,10 @@
-"""Pairwise similarity of two articles: the clusterer's "same event" probability.
+"""Pairwise similarity of two articles, from the clusterer's features.
 
 ``score_pairs`` runs both texts of each pair through clean, enrich and embed, lets the
 ``PairScorer`` learn the batch's statistics (language means, name and number IDF), then
-returns ``PairScorer.event_proba`` for each pair: the very similarity the clusterer uses.
+returns ``PairScorer.similarity`` for each pair: the mean of the clusterer's "same event"
+probability and a head fitted on people's graded ratings, over the same features
+(``same_event=True``: the clusterer's probability alone, ``PairScorer.event_proba``).
 """
 from __future__ import annotations
 
@@ -41,8 +43,10 @@ def _document(art: Article, settings: Settings) -> Document:
 
 
 def score_pairs(pairs: Sequence[Pair], settings: Settings | None = None,
-                encoder: Encoder | None = None, batch: int = 32) -> list[float]:
-    """Similarity in [0, 1] of each pair (higher = more likely the same event).
+                encoder: Encoder | None = None, batch: int = 32,
+                same_event: bool = False) -> list[float]:
+    """Similarity in [0, 1] of each pair (higher = more likely the same event);
+    ``same_event``: the clusterer's "same event" probability alone.
 
     >>> score_pairs([])
     []
@@ -66,8 +70,8 @@ def score_pairs(pairs: Sequence[Pair], settings: Settings | None = None,
         scorer.learn_one(it)
     # the pairs' texts are the stream: each text's local background is its nearest others
     local = local_means(vecs, [it.doc.id for it in items])
-    return [scorer.event_proba(scorer.features(items[2 * i], items[2 * i + 1],
-                                               local=(local[2 * i], local[2 * i + 1])))
+    score = scorer.event_proba if same_event else scorer.similarity
+    return [score(scorer.features(items[2 * i], items[2 * i + 1], local=(local[2 * i], local[2 * i + 1])))
             for i in range(len(pairs))]
 
 

@@ -84,13 +84,18 @@ def test_pairs_ranks_same_event_across_languages_above_same_language(tmp_path):
     src = tmp_path / "pairs.jsonl"
     src.write_text("".join(json.dumps({"id": f"{a}-{b}", "text1": t[a], "text2": t[b]}) + "\n"
                            for a, b in same + other), encoding="utf-8")
-    out = tmp_path / "scores.jsonl"
-    res = _run("pairs", str(src), "-o", str(out))
-    assert res.exit_code == 0, res.output
-    scores = {r["id"]: r["similarity"] for r in map(json.loads, out.read_text().splitlines())}
-    assert set(scores) == {f"{a}-{b}" for a, b in same + other}
-    assert all(0 <= s <= 1 for s in scores.values())
-    assert min(scores[f"{a}-{b}"] for a, b in same) > max(scores[f"{a}-{b}"] for a, b in other)
+    both = {}
+    for flags in ((), ("--same-event",)):
+        out = tmp_path / "scores.jsonl"
+        res = _run("pairs", str(src), "-o", str(out), *flags)
+        assert res.exit_code == 0, res.output
+        scores = {r["id"]: r["similarity"] for r in map(json.loads, out.read_text().splitlines())}
+        assert set(scores) == {f"{a}-{b}" for a, b in same + other}
+        assert all(0 <= s <= 1 for s in scores.values())
+        assert min(scores[f"{a}-{b}"] for a, b in same) > max(scores[f"{a}-{b}"] for a, b in other)
+        both[flags] = scores
+    # the default also weighs people's grading: not the clusterer's probability alone
+    assert any(abs(both[()][k] - both[("--same-event",)][k]) > 0.05 for k in scores)
 
 
 def test_pairs_rejects_a_line_without_text2(tmp_path):

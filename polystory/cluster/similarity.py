@@ -393,8 +393,32 @@ class PairScorer:
         standing in its event's date: ``date_conflict``); by default the features' dates
         decide; ``False``: no pair conflicts (the combiner alone).
         """
-        p = self._proba("event", feats)
+        return _like(self._gated(self._proba("event", feats), feats, conflict))
+
+    @staticmethod
+    def _gated(p: np.ndarray, feats: dict, conflict: np.ndarray | bool | None) -> np.ndarray:
+        """``p`` scaled by ``DATE_CONFLICT_FACTOR`` where the dates conflict."""
         if conflict is None:
             conflict = (np.asarray(feats["date_known"]) > 0) & (np.asarray(feats["date_far"]) > _CONFLICT_FAR)
-        return _like(np.where(conflict, p * DATE_CONFLICT_FACTOR, p))
+        return np.where(conflict, p * DATE_CONFLICT_FACTOR, p)
+
+    def similarity(self, feats: dict, conflict: np.ndarray | bool | None = None) -> float | np.ndarray:
+        """The similarity of two reports that ``polystory pairs`` gives: the mean of two
+        probabilities that they tell the same news, from the same features.
+
+        - ``event_proba``: the clusterer's decision, fitted on labelled events;
+        - the combiner's ``graded`` head: fitted on people's graded ratings of pairs (the
+          SemEval dev pairs: 1 "very similar" .. 4 "very dissimilar", as soft labels).
+          The event decision is fitted to split look-alike happenings and cares little
+          how unlike two different events are; people grade that too.  Its pairs carry no
+          dates, so it learns no date weight: the date conflict scales it as it does the
+          event probability.
+
+        A combiner without a ``graded`` head (an encoder that ships none) gives
+        ``event_proba`` alone.
+        """
+        p = self._proba("event", feats)
+        if "graded" in self._combiner:
+            p = (p + self._proba("graded", feats)) / 2.0
+        return _like(self._gated(p, feats, conflict))
 

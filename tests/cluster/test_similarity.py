@@ -105,3 +105,31 @@ def test_language_means_belong_to_one_encoder():
     with pytest.raises(ValueError, match="dimensions"):
         PairScorer(language_means=E5Small().language_means).learn_one(
             Item(doc, np.ones(128, dtype=np.float32) / np.sqrt(128)))
+
+
+def test_pairs_similarity_averages_the_event_and_graded_heads_under_the_date_gate():
+    """``similarity`` (what ``polystory pairs`` prints) is the mean of the clusterer's event
+    probability and the shipped graded head; dates that conflict scale both; a combiner
+    without a graded head (the static encoder's) gives the event probability alone."""
+    from polystory.cluster.similarity import DATE_CONFLICT_FACTOR, load_combiner
+
+    items = _stream()
+    local = local_means(np.array([it.vec for it in items]), [it.doc.id for it in items], k=3)
+    shipped = load_combiner()
+    assert "graded" in shipped
+    sc = PairScorer(combiner=shipped)
+    for it in items:
+        sc.learn_one(it)
+    m = sc.feature_matrix(items, items, local=(local, local))
+    event, graded = sc.event_proba(m, conflict=False), sc._proba("graded", m)
+    assert np.allclose(sc.similarity(m, conflict=False), (event + graded) / 2)
+    # 0 (2023-03-02) and 1 (2022-01) conflict, 0 and 2 (undated) do not
+    both = sc.similarity(m)
+    assert both[0, 1] == pytest.approx(DATE_CONFLICT_FACTOR * (event[0, 1] + graded[0, 1]) / 2)
+    assert both[0, 2] == pytest.approx((event[0, 2] + graded[0, 2]) / 2)
+    # the graded head learnt no date weight: its pairs carry no dates
+    assert not any(n.startswith(("date_", "undated_")) for n in shipped["graded"]["weights"])
+    alone = PairScorer(combiner={"event": shipped["event"]})
+    for it in items:
+        alone.learn_one(it)
+    assert np.allclose(alone.similarity(m), alone.event_proba(m))
