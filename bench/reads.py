@@ -149,7 +149,24 @@ def _get(url: str) -> float:
     return time.perf_counter() - t0
 
 
-def http_figures(db: str, extra, requests: int) -> dict:
+def _row(a) -> dict:
+    return {"id": a.id, "text": a.text, "title": a.title, "url": a.url, "published": a.published}
+
+
+def _count(db: str) -> int:
+    import sqlite3
+
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return con.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+    finally:
+        con.close()
+
+
+def http_figures(db: str, extra, requests: int, writer_kind: str = "post") -> dict:
+    """p50/p95 of the GET endpoints while a writer ingests: ``post`` sends articles to the
+    same server (its reads share the process with the writes), ``ingest`` runs
+    ``polystory ingest`` on the store beside it (the server only reads)."""
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     t0 = time.perf_counter()
@@ -168,22 +185,38 @@ def http_figures(db: str, extra, requests: int) -> dict:
         print(f"  server up in {startup:.1f} s", flush=True)
         stop = threading.Event()
         written = [0]
+        ingest = None
 
         def writer():
             while not stop.is_set():
                 chunk = list(itertools.islice(extra, 16))
                 if not chunk:
                     return
-                body = json.dumps([{"id": a.id, "text": a.text, "title": a.title, "url": a.url,
-                                    "published": a.published} for a in chunk]).encode()
+                body = json.dumps([_row(a) for a in chunk]).encode()
                 req = urllib.request.Request(base + "/articles", data=body, method="POST",
                                              headers={"Content-Type": "application/json"})
                 with urllib.request.urlopen(req, timeout=600) as r:
                     r.read()
                 written[0] += len(chunk)
 
+        if writer_kind == "ingest":
+            # the writer is another process (`polystory ingest` on the same store): the
+            # server only reads, as a second API worker or a CLI beside an ingest would
+            feed = Path(db).with_suffix(".extra.jsonl")
+            with open(feed, "w", encoding="utf-8") as fh:
+                for a in itertools.islice(extra, 5000):
+                    fh.write(json.dumps(_row(a), ensure_ascii=False) + "\n")
+            before = _count(db)
+            ingest = subprocess.Popen(CLI + ["ingest", str(feed), "--db", db], env=ENV,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            deadline = time.monotonic() + 900
+            while _count(db) == before:  # measure once it writes (past restoring its window)
+                if ingest.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("polystory ingest wrote nothing")
+                time.sleep(1)
         w = threading.Thread(target=writer, daemon=True)
-        w.start()
+        if writer_kind == "post":
+            w.start()
         q = lambda i: urllib.parse.quote(QUERIES[i % len(QUERIES)])  # noqa: E731
         endpoints = {
             "events": lambda i: f"/events?limit=20&offset={20 * (i % 3)}",
@@ -199,12 +232,20 @@ def http_figures(db: str, extra, requests: int) -> dict:
             print(f"  GET {name}: p50 {out[f'{name}_ms_p50']} ms, p95 {out[f'{name}_ms_p95']} ms",
                   flush=True)
         stop.set()
-        w.join()
+        if ingest is not None:
+            ingest.terminate()
+            ingest.wait()
+            written[0] = _count(db) - before
+        else:
+            w.join()
+        out["writer"] = writer_kind
         out["articles_written_meanwhile"] = written[0]
         return out
     finally:
         server.terminate()
         server.wait()
+        if ingest is not None and ingest.poll() is None:
+            ingest.kill()
 
 
 def main() -> None:
@@ -216,6 +257,9 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=20, help="requests per endpoint")
     ap.add_argument("--skip", default="", help="comma list of parts to skip: cli,http")
     ap.add_argument("--json", help="write all figures to this JSON file")
+    ap.add_argument("--writer", default="post", choices=("post", "ingest"),
+                    help="who writes during the HTTP reads: POSTs to the same server, or a "
+                    "separate `polystory ingest` process on the store")
     ap.add_argument("--max-active", type=int, help="the writer's window while building a store "
                     "(Settings.max_active; default: the default)")
     args = ap.parse_args()
@@ -241,7 +285,7 @@ def main() -> None:
         if "http" not in skip:
             extra = resample(arts, n + 100_000, shift_days=7)
             extra = itertools.islice(extra, n, None)      # articles the store does not hold yet
-            row["http"] = http_figures(str(work), extra, args.requests)
+            row["http"] = http_figures(str(work), extra, args.requests, args.writer)
         out["sizes"].append(row)
         print(json.dumps(row), flush=True)
     if args.json:
