@@ -468,30 +468,31 @@ class SQLStore:
             event = self.event_summary(event_id)
             return event, self.event_members(event_id)
 
-    _STORY_COLUMNS = ("story_id", "event_count", "article_count", "title", "actors", "event_ids",
+    _STORY_COLUMNS = ("story_id", "event_count", "article_count", "title", "actors",
                       "languages", "first_date", "last_date")
 
-    @staticmethod
-    def _story_of(r: Mapping) -> dict:
-        """A story summary row as a ``Story`` (``story``) and its figures."""
-        return {"story": Story(id=r["story_id"], event_ids=tuple(json.loads(r["event_ids"])),
-                               title=r["title"], actors=tuple(json.loads(r["actors"]))),
-                "event_count": r["event_count"], "article_count": r["article_count"],
-                "languages": json.loads(r["languages"]), "first_date": r["first_date"],
-                "last_date": r["last_date"]}
+    def _stories_of(self, rows: Sequence[Mapping]) -> list[dict]:
+        """Story summary rows as a ``Story`` (``story``) and its figures, with their events
+        in story order (``readmodel.story_event_ids``; call inside the rows' snapshot)."""
+        events = readmodel.story_event_ids(self._q, [r["story_id"] for r in rows])
+        return [{"story": Story(id=r["story_id"], event_ids=tuple(events[r["story_id"]]),
+                                title=r["title"], actors=tuple(json.loads(r["actors"]))),
+                 "event_count": r["event_count"], "article_count": r["article_count"],
+                 "languages": json.loads(r["languages"]), "first_date": r["first_date"],
+                 "last_date": r["last_date"]} for r in rows]
 
     def stories_page(self, *, limit: int | None = None, offset: int = 0) -> tuple[list[dict], int]:
         """Stories, largest first (then in order of their first event), one page, with the
-        number of stories; each as ``_story_of``."""
+        number of stories; each as ``_stories_of``."""
         page = "" if limit is None else f" LIMIT {int(limit)} OFFSET {int(offset)}"
         with self.snapshot():
             total = self._q("SELECT COUNT(*) FROM story_summaries")[0][0]
             rows = self._named(f"SELECT {', '.join(self._STORY_COLUMNS)} FROM story_summaries "
                                f"ORDER BY event_count DESC, first_seq{page}")
-        return [self._story_of(r) for r in rows], int(total)
+            return self._stories_of(rows), int(total)
 
     def iter_stories(self) -> Iterator[dict]:
-        """All stories, largest first, read a page at a time (as ``_story_of``)."""
+        """All stories, largest first, read a page at a time (as ``_stories_of``)."""
         offset = 0
         while True:
             page, _ = self.stories_page(limit=self.PAGE, offset=offset)
@@ -501,12 +502,13 @@ class SQLStore:
             offset += self.PAGE
 
     def story_summary(self, story_id: str) -> dict:
-        """One story (as ``_story_of``; raises ``NotFound``)."""
-        rows = self._named(f"SELECT {', '.join(self._STORY_COLUMNS)} FROM story_summaries "
-                           "WHERE story_id = ?", (story_id,))
-        if not rows:
-            raise NotFound(f"no story with id {story_id!r}")
-        return self._story_of(rows[0])
+        """One story (as ``_stories_of``; raises ``NotFound``)."""
+        with self.snapshot():
+            rows = self._named(f"SELECT {', '.join(self._STORY_COLUMNS)} FROM story_summaries "
+                               "WHERE story_id = ?", (story_id,))
+            if not rows:
+                raise NotFound(f"no story with id {story_id!r}")
+            return self._stories_of(rows)[0]
 
     # --- search by meaning and by name (no clusterer) ---------------------------------------
     def vector_index(self, model: str) -> VectorIndex:

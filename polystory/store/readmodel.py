@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import Iterable
+from typing import Callable, Iterable, Sequence
 
 from ..models import Document, Event, PartialDate
 from ..summary import summarize_event
@@ -149,8 +149,10 @@ def _refresh_event(w: Writer, event_id: str) -> None:
 
 
 def _refresh_story(w: Writer, story_id: str) -> None:
-    """The story's summary from its events' rows and ``story_terms`` (what
-    ``summarize_story`` of its event summaries gives)."""
+    """The story's summary from indexed queries on its events' rows and ``story_terms``
+    (what ``summarize_story`` of its event summaries gives); none of them reads all of a
+    story's events but the count (a covering index range).  The events in story order are
+    not stored: readers take them from the same index (``story_event_ids``)."""
     count, articles = w("SELECT COUNT(*), SUM(article_count) FROM event_summaries WHERE story_id = ?",
                         (story_id,))[0]
     if not count:
@@ -159,8 +161,10 @@ def _refresh_story(w: Writer, story_id: str) -> None:
     first_seq = w("SELECT MIN(seq) FROM event_stories WHERE story_id = ?", (story_id,))[0][0]
     title = w("SELECT headline FROM event_summaries WHERE story_id = ? "
               "ORDER BY article_count DESC, event_id DESC LIMIT 1", (story_id,))[0][0]
-    ordered = w("SELECT event_id, event_date FROM event_summaries WHERE story_id = ? "
-                "ORDER BY date_order, event_id", (story_id,))
+    dated = "FROM event_summaries WHERE story_id = ? AND date_order < ? AND event_date IS NOT NULL"
+    first = w(f"SELECT event_date {dated} ORDER BY date_order, event_id LIMIT 1", (story_id, UNDATED_ORDER))
+    last = w(f"SELECT event_date {dated} ORDER BY date_order DESC, event_id DESC LIMIT 1",
+             (story_id, UNDATED_ORDER))
     # the six actors most of its events name (ties by name): those counted at least as
     # often as the sixth
     top = w("SELECT term, n FROM story_terms WHERE story_id = ? AND kind = 'actor' AND n >= "
@@ -168,15 +172,25 @@ def _refresh_story(w: Writer, story_id: str) -> None:
             "ORDER BY n DESC LIMIT 1 OFFSET 5), 0)", (story_id, story_id))
     actors = [t for _, t in sorted((-n, t) for t, n in top)][:6]
     languages = w("SELECT term FROM story_terms WHERE story_id = ? AND kind = 'language'", (story_id,))
-    dated = [d for _, d in ordered if d]
     values = {"story_id": story_id, "first_seq": first_seq, "event_count": count,
               "article_count": articles, "title": title,
               "actors": json.dumps(actors, ensure_ascii=False),
-              "event_ids": json.dumps([e for e, _ in ordered], ensure_ascii=False),
               "languages": json.dumps(sorted(t for (t,) in languages)),
-              "first_date": dated[0] if dated else None,
-              "last_date": dated[-1] if dated else None}
+              "first_date": first[0][0] if first else None,
+              "last_date": last[0][0] if last else None}
     _upsert(w, "story_summaries", "story_id", values)
+
+
+def story_event_ids(q: Callable[[str, tuple], list], story_ids: Sequence[str]) -> dict[str, list[str]]:
+    """The events of each story in story order: by date (the midpoint of its interval),
+    undated last, ties by event id (``summarize_story``'s order), from the index on
+    ``event_summaries(story_id, date_order, event_id)``.  ``q(sql, args)`` runs a query."""
+    out: dict[str, list[str]] = {sid: [] for sid in story_ids}
+    for part in chunks(list(dict.fromkeys(story_ids))):
+        for sid, eid in q(f"SELECT story_id, event_id FROM event_summaries WHERE story_id IN "
+                          f"({_marks(len(part))}) ORDER BY story_id, date_order, event_id", tuple(part)):
+            out[sid].append(eid)
+    return out
 
 
 def _upsert(w: Writer, table: str, key: str, values: dict) -> None:

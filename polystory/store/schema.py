@@ -169,6 +169,21 @@ def _m5_story_terms(w: Writer) -> None:
     );
     CREATE INDEX story_terms_rank ON story_terms(story_id, kind, n)
     """)
+    # filled by migration 6, whose summaries this code writes
+
+
+def _m6_story_events_by_index(w: Writer) -> None:
+    """A story summary no longer stores its events in story order (``event_ids``, as long
+    as the story: rewritten whenever one of its events changed): readers take them from
+    the index on ``event_summaries(story_id, date_order, event_id)``.  An index on
+    ``event_stories(story_id, seq)`` (in place of the one on ``story_id``) gives a story's
+    first event without reading all its links.  Fills migration 5's columns (from the stored rows where migration 3 has just
+    added the summaries) and recomputes every story summary."""
+    from . import readmodel
+
+    w("ALTER TABLE story_summaries DROP COLUMN event_ids")
+    w("CREATE INDEX event_stories_story_seq ON event_stories(story_id, seq)")
+    w("DROP INDEX event_stories_story")   # the new index serves its lookups
     if w("SELECT 1 FROM memberships LIMIT 1") and not w("SELECT 1 FROM event_summaries LIMIT 1"):
         readmodel.rebuild(w)
     else:
@@ -182,5 +197,7 @@ MIGRATIONS: list[tuple[str, Callable[[Writer], None]]] = [
     ("read models: event and story summaries, search text, name keys", _m3_read_models),
     ("clustering state: documents.dated_by, event_links", _m4_clustering_state),
     ("story summaries by indexed queries: event_summaries.date_order, story_terms", _m5_story_terms),
+    ("a story's events by index: story_summaries.event_ids dropped, event_stories(story_id, seq)",
+     _m6_story_events_by_index),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

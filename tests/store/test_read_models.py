@@ -102,22 +102,28 @@ def test_sql_filters_keep_what_the_python_rule_keeps(filled):
         store.close()
 
 
-@pytest.mark.parametrize("version", [4, 2, 1])
+@pytest.mark.parametrize("version", [5, 4, 2, 1])
 def test_an_older_store_is_migrated_to_the_read_models(filled, tmp_path, version):
-    """A store at schema version 4 (summaries, no story terms: its story summaries are
-    recounted), 2 (the watch queue, no read models) or 1 (neither) gets them, equal to
-    the writer's."""
+    """A store at schema version 5 (each story summary stores its events in order), 4
+    (summaries, no story terms: its story summaries are recounted), 2 (the watch queue, no
+    read models) or 1 (neither) gets them, equal to the writer's."""
     store = open_store(filled)
     try:
         want_events, want_stories = list(store.iter_events()), store.stories_page()
     finally:
         store.close()
     raw = raw_db(filled)
-    if version == 4:
+    # before migration 6: the stories' events stored in each summary, the old index
+    raw.execute("ALTER TABLE story_summaries ADD COLUMN event_ids TEXT NOT NULL DEFAULT '[]'; "
+                "DROP INDEX event_stories_story_seq; "
+                "CREATE INDEX event_stories_story ON event_stories(story_id)")
+    if version == 5:
+        raw.execute("UPDATE story_summaries SET actors = '[]', first_date = NULL")
+    elif version == 4:
         raw.execute("DROP TABLE story_terms; DROP INDEX event_summaries_story_order; "
                     "DROP INDEX event_summaries_story_size; "
                     "ALTER TABLE event_summaries DROP COLUMN date_order; "
-                    "UPDATE story_summaries SET actors = '[]', event_ids = '[]'")
+                    "UPDATE story_summaries SET actors = '[]'")
     else:
         raw.execute("DROP TABLE IF EXISTS article_fts; DROP TABLE article_search; "
                     "DROP TABLE article_names; DROP TABLE event_summaries; DROP TABLE story_summaries; "
@@ -128,7 +134,7 @@ def test_an_older_store_is_migrated_to_the_read_models(filled, tmp_path, version
     raw.set_version(version)
     store = open_store(filled)
     try:
-        assert store.schema_version() == SCHEMA_VERSION == 5
+        assert store.schema_version() == SCHEMA_VERSION == 6
         assert list(store.iter_events()) == want_events and store.stories_page() == want_stories
         assert store.events_page(words=[("spacex", ["space"])])[1] > 0
         assert check_store(store) == []
