@@ -92,6 +92,7 @@ class Neighbourhoods:
         self._ids: list[str] = []                        # row -> article id ("" if free)
         self._row: dict[str, int] = {}
         self._free: list[int] = []
+        self._top = 0                                    # rows ever used: the rest are zeros
         self._mean: dict[str, np.ndarray] = {}           # the entries
         self._members: dict[str, np.ndarray] = {}        # rows of each entry's neighbours
         self._holders: dict[int, set[str]] = {}          # row -> entries it is a neighbour in
@@ -119,10 +120,12 @@ class Neighbourhoods:
             self._free = list(range(cap - 1, n - 1, -1))
         # entries the newcomer comes into (at or above their k-th neighbour) are stale
         if self._mean:
-            hit = np.flatnonzero(self._mat @ vec >= self._kth)
+            top = self._top
+            hit = np.flatnonzero(self._mat[:top] @ vec >= self._kth[:top])
             for r in hit.tolist():
                 self._drop(self._ids[r])
         row = self._free.pop()
+        self._top = max(self._top, row + 1)
         self._mat[row] = vec
         self._live[row] = True
         self._ids[row] = article_id
@@ -160,8 +163,9 @@ class Neighbourhoods:
         if todo:
             q = np.stack([self._mat[self._row[article_ids[i]]] if article_ids[i] in self._row
                           else np.asarray(vecs[i], dtype=np.float32) for i in todo])
-            sims = q @ self._mat.T
-            sims[:, ~self._live] = -np.inf
+            top = self._top
+            sims = q @ self._mat[:top].T
+            sims[:, ~self._live[:top]] = -np.inf
             for j, i in enumerate(todo):
                 aid = article_ids[i]
                 row = self._row.get(aid)

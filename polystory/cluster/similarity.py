@@ -283,8 +283,10 @@ class PairScorer:
         article learnt, and recomputing all of it per call cost more than the rest)."""
         return np.log((self.n_docs_ + 1) / (self.term_df_[term_ids] + 1.0)).astype(np.float32)
 
-    def _term_rows(self, items: Sequence[Item], title: bool):
-        """Unit TF-IDF rows of the items' terms (title terms: binary), as a sparse matrix."""
+    def _term_rows(self, items: Sequence[Item], title: bool, vocab: np.ndarray):
+        """Unit TF-IDF rows of the items' terms (title terms: binary), as a sparse matrix
+        over ``vocab`` (the sorted term buckets that occur: a column per bucket of them, not
+        per bucket of all ``BUCKETS``, which scipy would allocate on every product)."""
         from scipy.sparse import csr_matrix
 
         ids, vals, indptr = [], [], [0]
@@ -297,17 +299,20 @@ class PairScorer:
             idf = self._idf_terms(tid)
             w = idf if title else t.tf * idf
             n = float(np.sqrt(np.dot(w, w)))
-            ids.append(tid)
+            ids.append(np.searchsorted(vocab, tid))
             vals.append(w / n if n > 0 else w)
             indptr.append(indptr[-1] + len(tid))
         data = np.concatenate(vals) if vals else np.zeros(0, np.float32)
         cols = np.concatenate(ids) if ids else np.zeros(0, np.int32)
-        return csr_matrix((data, cols, np.array(indptr)), shape=(len(items), BUCKETS))
+        return csr_matrix((data, cols, np.array(indptr)), shape=(len(items), max(len(vocab), 1)))
 
     def term_cosines(self, a: Sequence[Item], b: Sequence[Item], title: bool = False) -> np.ndarray:
         """TF-IDF cosine of the content terms of every pair (``title``: of the headlines)."""
-        ra = self._term_rows(a, title)
-        rb = ra if a is b else self._term_rows(b, title)
+        terms = [t.title if title else t.ids for it in (a if a is b else [*a, *b])
+                 if (t := it.doc.terms) is not None]
+        vocab = np.unique(np.concatenate(terms)) if terms else np.zeros(0, np.int64)
+        ra = self._term_rows(a, title, vocab)
+        rb = ra if a is b else self._term_rows(b, title, vocab)
         return np.asarray((ra @ rb.T).todense(), dtype=np.float64)
 
     def feature_matrix(self, a: Sequence[Item], b: Sequence[Item],
