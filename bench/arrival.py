@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,6 +26,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import article_row, served  # noqa: E402
 from datasets import events_dev  # noqa: E402
 
 from polystory.eval import evaluate  # noqa: E402
@@ -39,15 +38,11 @@ CLI = [sys.executable, "-m", "polystory.cli"]
 def _write(path: Path, arts) -> None:
     with open(path, "w", encoding="utf-8") as fh:
         for a in arts:
-            fh.write(json.dumps(_row(a), ensure_ascii=False) + "\n")
-
-
-def _row(a) -> dict:
-    return {"id": a.id, "url": a.url, "title": a.title, "text": a.text, "published": a.published}
+            fh.write(json.dumps(article_row(a), ensure_ascii=False) + "\n")
 
 
 def _run(args: list[str]) -> None:
-    res = subprocess.run(CLI + args, capture_output=True, text=True, env=os.environ)
+    res = subprocess.run(CLI + args, capture_output=True, text=True)
     if res.returncode != 0:
         raise RuntimeError(f"polystory {args[0]} failed: {res.stderr[-2000:]}")
 
@@ -79,29 +74,11 @@ def chunks(arts, work: Path, size: int = 10) -> list[dict]:
 
 def posts(arts, work: Path) -> list[dict]:
     db = str(work / "posts.db")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(CLI + ["serve", "--db", db, "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 300
-        while True:
-            try:
-                urllib.request.urlopen(base + "/health", timeout=5).read()
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("polystory serve did not start") from None
-                time.sleep(0.3)
+    with served(db) as (base, _):
         for a in arts:
-            req = urllib.request.Request(base + "/articles", data=json.dumps(_row(a)).encode(),
+            req = urllib.request.Request(base + "/articles", data=json.dumps(article_row(a)).encode(),
                                          method="POST", headers={"Content-Type": "application/json"})
             urllib.request.urlopen(req, timeout=600).read()
-    finally:
-        server.terminate()
-        server.wait()
     return _placements(db, [a.id for a in arts])
 
 

@@ -1,8 +1,10 @@
 """Shared helpers of the bench scripts: documents and cached vectors of a data set."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
@@ -65,3 +67,43 @@ def emit(report: dict, path: str = "") -> None:
     print(text)
     if path:
         Path(path).write_text(text + "\n", encoding="utf-8")
+
+
+def article_row(a: Article) -> dict:
+    """An article as a blind input line (``polystory ingest`` / ``POST /articles``)."""
+    return {"id": a.id, "url": a.url, "title": a.title, "text": a.text, "published": a.published}
+
+
+@contextlib.contextmanager
+def served(db: str, env: dict | None = None, timeout: float = 900.0) -> Iterator[tuple[str, float]]:
+    """``polystory serve`` on ``db`` and a free local port, as a separate process: yields its
+    base URL once ``/health`` answers, and the seconds that took; stopped on exit."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    t0 = time.perf_counter()
+    server = subprocess.Popen([sys.executable, "-m", "polystory.cli", "serve", "--db", db, "--port", str(port)],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/health", timeout=600) as r:
+                    r.read()
+                break
+            except OSError:
+                if server.poll() is not None:
+                    raise RuntimeError("polystory serve exited") from None
+                if time.perf_counter() - t0 > timeout:
+                    raise RuntimeError(f"polystory serve did not answer in {timeout:.0f} s") from None
+                time.sleep(0.2)
+        yield base, time.perf_counter() - t0
+    finally:
+        server.terminate()
+        server.wait()

@@ -23,24 +23,27 @@ the CLI, and over ``--requests`` requests per endpoint for HTTP.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import os
 import platform
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
+from typing import Callable, Iterator
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import article_row, served  # noqa: E402
 from throughput import real_articles  # noqa: E402
 
 from polystory import Pipeline  # noqa: E402
@@ -136,21 +139,11 @@ def cli_figures(db: str, repeat: int) -> dict:
     return out
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _get(url: str) -> float:
     t0 = time.perf_counter()
     with urllib.request.urlopen(url, timeout=600) as r:
         r.read()
     return time.perf_counter() - t0
-
-
-def _row(a) -> dict:
-    return {"id": a.id, "text": a.text, "title": a.title, "url": a.url, "published": a.published}
 
 
 def _count(db: str) -> int:
@@ -163,89 +156,85 @@ def _count(db: str) -> int:
         con.close()
 
 
+@contextlib.contextmanager
+def _posting(base: str, extra) -> Iterator[Callable[[], int]]:
+    """A thread POSTing batches of 16 of ``extra`` to the server at ``base`` until the block
+    ends; yields how many it has written."""
+    stop = threading.Event()
+    written = [0]
+
+    def writer():
+        while not stop.is_set():
+            chunk = list(itertools.islice(extra, 16))
+            if not chunk:
+                return
+            body = json.dumps([article_row(a) for a in chunk]).encode()
+            req = urllib.request.Request(base + "/articles", data=body, method="POST",
+                                         headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(req, timeout=600) as r:
+                r.read()
+            written[0] += len(chunk)
+
+    w = threading.Thread(target=writer, daemon=True)
+    w.start()
+    try:
+        yield lambda: written[0]
+    finally:
+        stop.set()
+        w.join()
+
+
+@contextlib.contextmanager
+def _ingesting(db: str, extra) -> Iterator[Callable[[], int]]:
+    """A separate ``polystory ingest`` process writing up to 5,000 of ``extra`` into ``db``
+    (the server only reads, as a second API worker or a CLI beside an ingest would); the
+    block starts once it writes (past restoring its window); yields how many it has
+    written."""
+    with tempfile.TemporaryDirectory() as tmp:
+        feed = Path(tmp) / "extra.jsonl"
+        with open(feed, "w", encoding="utf-8") as fh:
+            for a in itertools.islice(extra, 5000):
+                fh.write(json.dumps(article_row(a), ensure_ascii=False) + "\n")
+        before = _count(db)
+        ingest = subprocess.Popen(CLI + ["ingest", str(feed), "--db", db], env=ENV,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 900
+            while _count(db) == before:
+                if ingest.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("polystory ingest wrote nothing")
+                time.sleep(1)
+            yield lambda: _count(db) - before
+        finally:
+            ingest.terminate()
+            ingest.wait()
+
+
 def http_figures(db: str, extra, requests: int, writer_kind: str = "post") -> dict:
     """p50/p95 of the GET endpoints while a writer ingests: ``post`` sends articles to the
     same server (its reads share the process with the writes), ``ingest`` runs
     ``polystory ingest`` on the store beside it (the server only reads)."""
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    t0 = time.perf_counter()
-    server = subprocess.Popen(CLI + ["serve", "--db", db, "--port", str(port)], env=ENV,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        while True:
-            try:
-                _get(base + "/health")
-                break
-            except OSError:
-                if server.poll() is not None:
-                    raise RuntimeError("polystory serve exited") from None
-                time.sleep(0.2)
-        startup = time.perf_counter() - t0
+    with served(db, ENV) as (base, startup):
         print(f"  server up in {startup:.1f} s", flush=True)
-        stop = threading.Event()
-        written = [0]
-        ingest = None
-
-        def writer():
-            while not stop.is_set():
-                chunk = list(itertools.islice(extra, 16))
-                if not chunk:
-                    return
-                body = json.dumps([_row(a) for a in chunk]).encode()
-                req = urllib.request.Request(base + "/articles", data=body, method="POST",
-                                             headers={"Content-Type": "application/json"})
-                with urllib.request.urlopen(req, timeout=600) as r:
-                    r.read()
-                written[0] += len(chunk)
-
-        if writer_kind == "ingest":
-            # the writer is another process (`polystory ingest` on the same store): the
-            # server only reads, as a second API worker or a CLI beside an ingest would
-            feed = Path(db).with_suffix(".extra.jsonl")
-            with open(feed, "w", encoding="utf-8") as fh:
-                for a in itertools.islice(extra, 5000):
-                    fh.write(json.dumps(_row(a), ensure_ascii=False) + "\n")
-            before = _count(db)
-            ingest = subprocess.Popen(CLI + ["ingest", str(feed), "--db", db], env=ENV,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            deadline = time.monotonic() + 900
-            while _count(db) == before:  # measure once it writes (past restoring its window)
-                if ingest.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("polystory ingest wrote nothing")
-                time.sleep(1)
-        w = threading.Thread(target=writer, daemon=True)
-        if writer_kind == "post":
-            w.start()
-        q = lambda i: urllib.parse.quote(QUERIES[i % len(QUERIES)])  # noqa: E731
-        endpoints = {
-            "events": lambda i: f"/events?limit=20&offset={20 * (i % 3)}",
-            "events_q": lambda i: f"/events?limit=20&q={q(i)}",
-            "stories": lambda i: f"/stories?limit=20&offset={20 * (i % 3)}",
-            "search": lambda i: f"/search?q={q(i)}",
-        }
-        out = {"server_start_s": round(startup, 1)}
-        for name, path in endpoints.items():
-            times = np.array([_get(base + path(i)) for i in range(requests)]) * 1000
-            out[f"{name}_ms_p50"] = round(float(np.percentile(times, 50)), 1)
-            out[f"{name}_ms_p95"] = round(float(np.percentile(times, 95)), 1)
-            print(f"  GET {name}: p50 {out[f'{name}_ms_p50']} ms, p95 {out[f'{name}_ms_p95']} ms",
-                  flush=True)
-        stop.set()
-        if ingest is not None:
-            ingest.terminate()
-            ingest.wait()
-            written[0] = _count(db) - before
-        else:
-            w.join()
+        writing = _posting(base, extra) if writer_kind == "post" else _ingesting(db, extra)
+        with writing as written:
+            q = lambda i: urllib.parse.quote(QUERIES[i % len(QUERIES)])  # noqa: E731
+            endpoints = {
+                "events": lambda i: f"/events?limit=20&offset={20 * (i % 3)}",
+                "events_q": lambda i: f"/events?limit=20&q={q(i)}",
+                "stories": lambda i: f"/stories?limit=20&offset={20 * (i % 3)}",
+                "search": lambda i: f"/search?q={q(i)}",
+            }
+            out = {"server_start_s": round(startup, 1)}
+            for name, path in endpoints.items():
+                times = np.array([_get(base + path(i)) for i in range(requests)]) * 1000
+                out[f"{name}_ms_p50"] = round(float(np.percentile(times, 50)), 1)
+                out[f"{name}_ms_p95"] = round(float(np.percentile(times, 95)), 1)
+                print(f"  GET {name}: p50 {out[f'{name}_ms_p50']} ms, p95 {out[f'{name}_ms_p95']} ms",
+                      flush=True)
         out["writer"] = writer_kind
-        out["articles_written_meanwhile"] = written[0]
+        out["articles_written_meanwhile"] = written()
         return out
-    finally:
-        server.terminate()
-        server.wait()
-        if ingest is not None and ingest.poll() is None:
-            ingest.kill()
 
 
 def main() -> None:
