@@ -4,12 +4,13 @@
   article count and ids in arrival order, headline and headline per language, actors,
   story, the ``seq`` of its first article), exactly ``summary.summarize_event`` of its
   stored members;
-* ``story_summaries``: one row per story with events (title, actors, event ids in date
-  order, counts, languages, first and last date, the ``seq`` of its first event link), exactly
+* ``story_summaries``: one row per story with events (title, actors, counts, languages,
+  first and last date, the ``seq`` of its first event link), exactly
   ``summary.summarize_story`` of its events' summaries, computed in SQL from the events'
   rows (``date_order``, counts, headlines) and ``story_terms``: how many of a story's events
   name each actor and are in each language, counted up and down as event summaries change,
-  so a write costs no more than a few indexed queries however long the story;
+  so a write costs no more than a few indexed queries however long the story.  Its events
+  in date order are not stored: ``story_event_ids`` reads them from the index;
 * ``article_search``: per document, the case-folded text that ``q=`` searches (title, names,
   text), with an FTS5 trigram index on SQLite (``article_fts``);
 * ``article_names``: per document, its name keys (``entity_key``: any script).

@@ -135,7 +135,7 @@ def _m3_read_models(w: Writer) -> None:
     if w.dialect == "sqlite":
         w("CREATE VIRTUAL TABLE article_fts USING fts5(haystack, content='article_search', "
           "content_rowid='seq', tokenize='trigram')")
-    # filled by migration 5, once the tables have all their columns
+    # filled by migration 6, once the tables have all their columns
 
 
 def _m4_clustering_state(w: Writer) -> None:
@@ -153,9 +153,8 @@ def _m4_clustering_state(w: Writer) -> None:
 def _m5_story_terms(w: Writer) -> None:
     """A story's summary from indexed queries, not from all its events: each event's place
     in its story's date order (``event_summaries.date_order``) and ``story_terms``, how
-    many of a story's events name each actor and are in each language.  Filled from the
-    event summaries of an older store (or, where migration 3 has just added them, from its
-    stored rows); every story summary is recomputed (actors tied in count now go by name)."""
+    many of a story's events name each actor and are in each language.  Migration 6 fills
+    them (actors tied in count now go by name)."""
     from . import readmodel
 
     w(_types(w, f"ALTER TABLE event_summaries ADD COLUMN date_order {{REAL}} NOT NULL "
@@ -177,8 +176,9 @@ def _m6_story_events_by_index(w: Writer) -> None:
     as the story: rewritten whenever one of its events changed): readers take them from
     the index on ``event_summaries(story_id, date_order, event_id)``.  An index on
     ``event_stories(story_id, seq)`` (in place of the one on ``story_id``) gives a story's
-    first event without reading all its links.  Fills migration 5's columns (from the stored rows where migration 3 has just
-    added the summaries) and recomputes every story summary."""
+    first event without reading all its links.  Fills the summaries of migration 3 (from the
+    stored rows, where it has just added them) and the columns of migration 5, and
+    recomputes every story summary."""
     from . import readmodel
 
     w("ALTER TABLE story_summaries DROP COLUMN event_ids")
