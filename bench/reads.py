@@ -15,7 +15,10 @@ For each size, a store of that many articles is built once with the ``hashing`` 
   event;
 * the HTTP API, with ``polystory serve`` in its own process while a writer POSTs new
   articles to it (16 per request, back to back): p50/p95 of ``GET /events?limit=20``,
-  ``/events?q=WORD&limit=20``, ``/stories?limit=20`` and ``/search?q=WORD``.
+  ``/events?q=WORD&limit=20``, ``/stories?limit=20`` and ``/search?q=WORD``.  From 20,000
+  stored vectors on, the server's first search starts building its search graph in the
+  background (``store/vectors.py``); the requests are measured once it is saved, and the
+  seconds that took are reported (``search_graph_s``).
 
 Wall-clock seconds on this machine; every figure is the median of ``--repeat`` runs for
 the CLI, and over ``--requests`` requests per endpoint for HTTP.
@@ -146,12 +149,12 @@ def _get(url: str) -> float:
     return time.perf_counter() - t0
 
 
-def _count(db: str) -> int:
+def _count(db: str, where: str = "") -> int:
     import sqlite3
 
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
-        return con.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+        return con.execute(f"SELECT COUNT(*) FROM articles {where}").fetchone()[0]
     finally:
         con.close()
 
@@ -210,12 +213,33 @@ def _ingesting(db: str, extra) -> Iterator[Callable[[], int]]:
             ingest.wait()
 
 
+def _search_graph(base: str, db: str, timeout: float = 900.0) -> float | None:
+    """One search, then the seconds until the server has saved its search graph beside the
+    store (``store/vectors.py``: built in the background from ``GRAPH_FROM`` vectors on;
+    searches are exact meanwhile); ``None`` for a store below that size."""
+    from polystory.store.vectors import GRAPH_FROM
+
+    meta = Path(f"{db}.vectors-hashing.usearch.json")
+    t0 = time.perf_counter()
+    _get(base + "/search?q=" + urllib.parse.quote(QUERIES[0]))
+    if _count(db, "WHERE status = 'clustered'") < GRAPH_FROM:
+        return None
+    while not meta.exists():
+        if time.perf_counter() - t0 > timeout:
+            raise RuntimeError(f"no search graph after {timeout:.0f} s")
+        time.sleep(0.5)
+    took = round(time.perf_counter() - t0, 1)
+    print(f"  search graph built and saved in {took} s", flush=True)
+    return took
+
+
 def http_figures(db: str, extra, requests: int, writer_kind: str = "post") -> dict:
     """p50/p95 of the GET endpoints while a writer ingests: ``post`` sends articles to the
     same server (its reads share the process with the writes), ``ingest`` runs
     ``polystory ingest`` on the store beside it (the server only reads)."""
     with served(db, ENV) as (base, startup):
         print(f"  server up in {startup:.1f} s", flush=True)
+        graph_s = _search_graph(base, db)
         writing = _posting(base, extra) if writer_kind == "post" else _ingesting(db, extra)
         with writing as written:
             q = lambda i: urllib.parse.quote(QUERIES[i % len(QUERIES)])  # noqa: E731
@@ -225,7 +249,7 @@ def http_figures(db: str, extra, requests: int, writer_kind: str = "post") -> di
                 "stories": lambda i: f"/stories?limit=20&offset={20 * (i % 3)}",
                 "search": lambda i: f"/search?q={q(i)}",
             }
-            out = {"server_start_s": round(startup, 1)}
+            out = {"server_start_s": round(startup, 1), "search_graph_s": graph_s}
             for name, path in endpoints.items():
                 times = np.array([_get(base + path(i)) for i in range(requests)]) * 1000
                 out[f"{name}_ms_p50"] = round(float(np.percentile(times, 50)), 1)
@@ -263,7 +287,7 @@ def main() -> None:
         built = build(arts, n, store, args.max_active)
         print(f"{n} articles: {store}" + (f" (built in {built:.0f} s)" if built else ""), flush=True)
         work = folder / f"work-{n}.db"
-        for suffix in ("-wal", "-shm"):
+        for suffix in ("-wal", "-shm", ".vectors-hashing.usearch", ".vectors-hashing.usearch.json"):
             Path(str(work) + suffix).unlink(missing_ok=True)
         shutil.copyfile(store, work)
         row = {"articles": n, "build_s": round(built, 1) or None, "open_s": round(_open(str(work)), 2),

@@ -516,8 +516,14 @@ class SQLStore:
         store object, topped up from the store on each use)."""
         indexes = self.__dict__.setdefault("_vector_indexes", {})
         if model not in indexes:
-            indexes.setdefault(model, VectorIndex(lambda after, limit: self._vectors_after(model, after, limit)))
+            indexes.setdefault(model, VectorIndex(lambda after, limit: self._vectors_after(model, after, limit),
+                                                  path=self.vector_graph_path(model)))
         return indexes[model]
+
+    def vector_graph_path(self, model: str) -> str | None:
+        """Where the search graph of encoder ``model``'s vectors is saved (``None``: this
+        store keeps it in memory only)."""
+        return None
 
     def _vectors_after(self, model: str, after: int, limit: int) -> list[tuple[int, str, np.ndarray]]:
         rows = self._named(

@@ -8,6 +8,7 @@ the named migrations of ``store/schema.py``, and a file from a newer polystory i
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 import threading
 from contextlib import contextmanager, nullcontext
@@ -66,7 +67,14 @@ class SQLiteStore(SQLStore):
             reason = e if isinstance(e, sqlite3.DatabaseError) else e.strerror or e
             raise StoreError(f"cannot open database {self.path}: {reason}") from None
 
+    def vector_graph_path(self, model: str) -> str | None:
+        """``<store>.vectors-<model>.usearch`` beside the file (none for ``':memory:'``)."""
+        if self.path == ":memory:":
+            return None
+        return f"{self.path}.vectors-{re.sub(r'[^A-Za-z0-9_.-]', '_', model)}.usearch"
+
     # --- schema -------------------------------------------------------------
+
     def _migrate(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
         if version > schema.SCHEMA_VERSION:
