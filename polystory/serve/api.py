@@ -137,11 +137,10 @@ def get_search(request: Request,
     with p.store.snapshot():   # the search and the events it found: one state of the store
         for h in search_store(p.store, q, vec, p.encoder.name, limit):
             try:
-                event, members = p.store.event(h.event_id)
+                event = p.store.event_summary(h.event_id)
             except NotFound:
                 continue
-            names = {k: n for m in members if m.document
-                     for k, n in zip(m.document.entities, m.document.entity_names)}
+            names = p.store.event_name_display(h.event_id, h.names)
             results.append({**event_summary(event), "score": h.score, "cosine": h.cosine,
                             "matched_names": [names.get(k, k) for k in h.names]})
     return {"ok": True, "query": q, "total": len(results), "results": results}

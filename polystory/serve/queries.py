@@ -224,8 +224,7 @@ def event_detail(p: Pipeline, event_id: str) -> dict:
 
 
 # --- stories --------------------------------------------------------------------------------
-def _story_json(story: Story, events: dict[str, Event]) -> dict:
-    ordered = [events[eid] for eid in story.event_ids]
+def _story_json(story: Story, ordered: list[Event]) -> dict:
     dated = [e.event_date for e in ordered if e.event_date is not None]
     return {"id": story.id, "title": story.title, "actors": list(story.actors),
             "event_count": len(ordered), "article_count": sum(len(e.article_ids) for e in ordered),
@@ -236,8 +235,8 @@ def _story_json(story: Story, events: dict[str, Event]) -> dict:
 
 
 def _story_jsons(p: Pipeline, stories: list[dict]) -> list[dict]:
-    events = p.store.events_by_id([eid for s in stories for eid in s["story"].event_ids])
-    return [_story_json(s["story"], events) for s in stories]
+    events = p.store.story_events([s["story"].id for s in stories])
+    return [_story_json(s["story"], events[s["story"].id]) for s in stories]
 
 
 @_consistent

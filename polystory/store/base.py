@@ -462,6 +462,17 @@ class SQLStore:
                 out[r["event_id"]] = readmodel.event_of(r)
         return out
 
+    def story_events(self, story_ids: Sequence[str]) -> dict[str, list[Event]]:
+        """The event summaries of each story, in story order (as ``Story.event_ids``): one
+        indexed range per story, not a lookup per event."""
+        out: dict[str, list[Event]] = {sid: [] for sid in story_ids}
+        for part in readmodel.chunks(list(out)):
+            for r in self._named(f"SELECT {self._EVENT_SQL} FROM event_summaries e WHERE e.story_id IN "
+                                 f"({','.join('?' * len(part))}) ORDER BY {readmodel.STORY_ORDER}",
+                                 tuple(part)):
+                out[r["story_id"]].append(readmodel.event_of(r))
+        return out
+
     def event(self, event_id: str) -> tuple[Event, list[StoredArticle]]:
         """An event's summary and its stored articles (raises ``NotFound``)."""
         with self.snapshot():
@@ -571,6 +582,23 @@ class SQLStore:
                   + (f" LIMIT {int(limit)}" if limit else ""))
         chosen = [r[0] for r in self._q(recent, tuple(keys))]
         return self.event_name_keys(keys, chosen) if chosen else {}
+
+    def event_name_display(self, event_id: str, keys: Sequence[str]) -> dict[str, str]:
+        """How the event's most recent article that names each of the ``keys`` writes it
+        (``lavro`` -> ``Lavrov``), read from the articles that carry the key (by index),
+        newest first, not from all of the event's articles."""
+        out: dict[str, str] = {}
+        for key in dict.fromkeys(keys):
+            rows = self._q("SELECT d.entities, d.entity_names FROM memberships m "
+                           "JOIN article_names n ON n.article_id = m.article_id AND n.key = ? "
+                           "JOIN articles a ON a.id = m.article_id JOIN documents d ON d.id = m.article_id "
+                           "WHERE m.event_id = ? ORDER BY a.seq DESC", (key, event_id))
+            for entities, names in rows:   # a document may list more keys than names
+                found = [n for k, n in zip(json.loads(entities), json.loads(names)) if k == key]
+                if found:
+                    out[key] = found[-1]
+                    break
+        return out
 
     def counts(self) -> tuple[int, int]:
         """(events, stories) the store holds."""

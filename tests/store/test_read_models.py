@@ -65,7 +65,27 @@ def test_summaries_are_the_stored_members_summarized(filled):
         for sid, s in stories.items():
             assert [e.id for e in store.iter_events(story_id=sid)] == store.list_events(story_id=sid)
             assert store.story_summary(sid)["event_count"] == len(s.event_ids)
+        # a story's events in story order, read as one range
+        assert store.story_events(list(stories)) == {
+            sid: [events[e] for e in s.event_ids] for sid, s in stories.items()}
         assert check_store(store) == []
+    finally:
+        store.close()
+
+
+def test_a_name_is_shown_as_the_events_latest_article_writes_it(filled):
+    """``event_name_display`` (what ``/search`` shows in ``matched_names``) reads the
+    articles that carry a key; it agrees with reading all of the event's articles."""
+    store = open_store(filled)
+    try:
+        checked = 0
+        for eid in store.list_events():
+            members = [m.document for m in store.event_members(eid) if m.document]
+            written = {k: n for d in members for k, n in zip(d.entities, d.entity_names)}
+            keys = sorted({k for d in members for k in d.entities}) + ["zzzzz"]
+            assert store.event_name_display(eid, keys) == written
+            checked += len(written)
+        assert checked > 1000
     finally:
         store.close()
 
