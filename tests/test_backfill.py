@@ -48,6 +48,15 @@ def test_importing_polystory_does_not_import_ray():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_importing_polystory_does_not_load_usearch_before_ray():
+    """usearch loaded before Ray starts makes Ray's GCS client abort the process
+    (std::regex_error from the two C++ runtimes), so no module the driver imports loads it."""
+    code = ("import sys, polystory, polystory.cli, polystory.backfill, polystory.pipeline, "
+            "polystory.store, polystory.serve.search; "
+            "assert 'usearch' not in sys.modules, 'usearch imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 def test_time_order_dated_then_undated_in_input_order():
     whens = {0: "", 1: "2023-03-02", 2: "2022-01-01", 3: "", 4: "2023-03-01"}
     order = sorted(whens, key=lambda i: time_key(whens[i], i))

@@ -30,10 +30,16 @@ import logging
 import os
 import threading
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 import numpy as np
-from usearch.index import Index, MetricKind, search
+
+if TYPE_CHECKING:
+    from usearch.index import Index
+
+# usearch is imported where it is used, never when polystory.store is: loaded before Ray
+# starts in the same process (``polystory backfill``), its C++ runtime makes Ray's GCS
+# client abort (std::regex_error).
 
 __all__ = ["VectorIndex", "GRAPH_FROM", "GRAPH_STEP"]
 
@@ -149,6 +155,8 @@ class VectorIndex:
 
     # --- the graph -------------------------------------------------------------------
     def _new_graph(self, ndim: int) -> Index:
+        from usearch.index import Index, MetricKind
+
         return Index(ndim=ndim, metric=MetricKind.Cos, dtype="f16", connectivity=CONNECTIVITY,
                      expansion_add=EXPANSION_ADD, expansion_search=EXPANSION_SEARCH)
 
@@ -200,6 +208,8 @@ class VectorIndex:
             if (not 0 < rows <= self._n or int(self._seqs[rows - 1]) != last_seq
                     or self._ids[rows - 1] != meta["last_id"] or meta["ndim"] != self._mat.shape[1]):
                 raise ValueError("it does not match the store's vectors")
+            from usearch.index import Index
+
             graph = Index.restore(str(self.path))
             if graph is None or len(graph) != rows or graph.ndim != self._mat.shape[1]:
                 raise ValueError("its size does not match its description")
@@ -217,6 +227,8 @@ class VectorIndex:
     def nearest(self, vec: np.ndarray, k: int) -> list[tuple[str, float]]:
         """The ``k`` stored articles closest to ``vec`` (cosine), best first (exact below
         ``graph_from`` vectors; the graph's approximate neighbours and the exact tail above)."""
+        from usearch.index import MetricKind, search
+
         n, mat, seqs, ids, graph, g = self._current()
         if not n:
             return []
