@@ -219,12 +219,12 @@ def _search_graph(base: str, db: str, timeout: float = 900.0) -> float | None:
     searches are exact meanwhile); ``None`` for a store below that size."""
     from polystory.store.vectors import GRAPH_FROM
 
-    meta = Path(f"{db}.vectors-hashing.usearch.json")
+    saved = lambda: list(Path(db).parent.glob(Path(db).name + ".vectors-*.usearch.json"))  # noqa: E731
     t0 = time.perf_counter()
     _get(base + "/search?q=" + urllib.parse.quote(QUERIES[0]))
     if _count(db, "WHERE status = 'clustered'") < GRAPH_FROM:
         return None
-    while not meta.exists():
+    while not saved():
         if time.perf_counter() - t0 > timeout:
             raise RuntimeError(f"no search graph after {timeout:.0f} s")
         time.sleep(0.5)
@@ -287,8 +287,9 @@ def main() -> None:
         built = build(arts, n, store, args.max_active)
         print(f"{n} articles: {store}" + (f" (built in {built:.0f} s)" if built else ""), flush=True)
         work = folder / f"work-{n}.db"
-        for suffix in ("-wal", "-shm", ".vectors-hashing.usearch", ".vectors-hashing.usearch.json"):
-            Path(str(work) + suffix).unlink(missing_ok=True)
+        for old in [Path(str(work) + "-wal"), Path(str(work) + "-shm"),
+                    *folder.glob(work.name + ".vectors-*.usearch*")]:
+            old.unlink(missing_ok=True)
         shutil.copyfile(store, work)
         row = {"articles": n, "build_s": round(built, 1) or None, "open_s": round(_open(str(work)), 2),
                "max_active": args.max_active}
