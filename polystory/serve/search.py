@@ -36,7 +36,7 @@ MIN_COSINE = 0.80
 MARGIN = 0.05
 #: The nearest stored articles whose events are candidates by meaning.
 NEAREST_ARTICLES = 200
-#: Events found by a name: the ones that began most recently.
+#: Events found by a name: the ones whose articles named it most recently.
 NAMED_EVENTS = 200
 
 

@@ -415,14 +415,33 @@ class SQLStore:
         """
         source, where, args, order = self._event_query(story_id, since, until, language, words)
         cond = f" WHERE {' AND '.join(where)}" if where else ""
-        page = "" if limit is None else f" LIMIT {int(limit)} OFFSET {int(offset)}"
+        order += " DESC" if newest_first else ""
+        filtered = since is not None or until is not None or bool(language) or bool(words)
         with self.snapshot():
-            (total, articles), = self._q(f"SELECT COUNT(*), COALESCE(SUM(e.article_count), 0) "
-                                         f"FROM {source}{cond}", tuple(args))
-            rows = self._named(f"SELECT {self._EVENT_SQL} FROM {source}{cond} "
-                               f"ORDER BY {order}{' DESC' if newest_first else ''}{page}",
-                               tuple(args))
-        return [readmodel.event_of(r) for r in rows], int(total), int(articles)
+            if limit is None:   # the whole listing: its totals are its own
+                events = [readmodel.event_of(r) for r in self._named(
+                    f"SELECT {self._EVENT_SQL} FROM {source}{cond} ORDER BY {order}", tuple(args))]
+                return events, len(events), sum(len(e.article_ids) for e in events)
+            page = f" LIMIT {int(limit)} OFFSET {int(offset)}"
+            if not filtered:    # the totals the writer keeps: one row, however many events
+                if story_id is None:
+                    totals = dict(self._q("SELECT name, n FROM read_totals"))
+                    total, articles = totals.get("events", 0), totals.get("articles", 0)
+                else:
+                    found = self._q("SELECT event_count, article_count FROM story_summaries "
+                                    "WHERE story_id = ?", (story_id,))
+                    total, articles = found[0] if found else (0, 0)
+                rows = self._named(f"SELECT {self._EVENT_SQL} FROM {source}{cond} ORDER BY {order}{page}",
+                                   tuple(args))
+                return [readmodel.event_of(r) for r in rows], int(total), int(articles)
+            # filtered: the matches' ids and sizes once (their count is the total), then the
+            # page's rows by id, rather than running the filter a second time
+            matches = self._q(f"SELECT e.event_id, e.article_count FROM {source}{cond} ORDER BY {order}",
+                              tuple(args))
+            ids = [eid for eid, _ in matches[int(offset):int(offset) + int(limit)]]
+            found = self.events_by_id(ids)
+            return ([found[eid] for eid in ids], len(matches),
+                    sum(int(n) for _, n in matches))
 
     def iter_events(self, *, story_id: str | None = None) -> Iterator[Event]:
         """All events (or one story's) in order, read a page at a time."""
@@ -497,7 +516,7 @@ class SQLStore:
         number of stories; each as ``_stories_of``."""
         page = "" if limit is None else f" LIMIT {int(limit)} OFFSET {int(offset)}"
         with self.snapshot():
-            total = self._q("SELECT COUNT(*) FROM story_summaries")[0][0]
+            total = self._q("SELECT n FROM read_totals WHERE name = 'stories'")[0][0]
             rows = self._named(f"SELECT {', '.join(self._STORY_COLUMNS)} FROM story_summaries "
                                f"ORDER BY event_count DESC, first_seq{page}")
             return self._stories_of(rows), int(total)
@@ -563,24 +582,42 @@ class SQLStore:
     def event_name_keys(self, keys: Sequence[str], event_ids: Sequence[str] | None = None,
                         limit: int | None = None) -> dict[str, set[str]]:
         """Which of the name ``keys`` each event's articles carry: of ``event_ids``, or
-        of the events that carry any (the ``limit`` that began most recently)."""
+        of the events that carry any (the ``limit`` whose articles named one most
+        recently: for each key, its most recent articles, an index range on
+        ``article_names(key, seq)``, read until ``limit`` events are found)."""
         if not keys:
             return {}
         marks = ",".join("?" * len(keys))
-        sql = ("SELECT m.event_id, n.key FROM article_names n JOIN memberships m ON m.article_id = n.article_id "
-               f"WHERE n.key IN ({marks})")
         out: dict[str, set[str]] = {}
         if event_ids is not None:
+            # memberships first (by event), then each member's keys: not every article that
+            # ever named a key (SQLite takes CROSS JOIN's order as written)
+            join = "CROSS JOIN" if self.dialect == "sqlite" else "JOIN"
+            sql = (f"SELECT m.event_id, n.key FROM memberships m {join} article_names n "
+                   f"ON n.article_id = m.article_id AND n.key IN ({marks}) WHERE m.event_id IN ")
             for part in readmodel.chunks(list(dict.fromkeys(event_ids))):
-                for eid, key in self._q(sql + f" AND m.event_id IN ({','.join('?' * len(part))})",
-                                        tuple(keys) + tuple(part)):
+                for eid, key in self._q(sql + f"({','.join('?' * len(part))})", tuple(keys) + tuple(part)):
                     out.setdefault(eid, set()).add(key)
             return out
-        recent = ("SELECT s.event_id FROM event_summaries s WHERE s.event_id IN (SELECT m.event_id FROM "
-                  "article_names n JOIN memberships m ON m.article_id = n.article_id "
-                  f"WHERE n.key IN ({marks})) ORDER BY s.first_seq DESC"
-                  + (f" LIMIT {int(limit)}" if limit else ""))
-        chosen = [r[0] for r in self._q(recent, tuple(keys))]
+        latest: dict[str, int] = {}     # event -> the seq of its latest article naming a key
+        for key in dict.fromkeys(keys):
+            found: set[str] = set()
+            before = None
+            while limit is None or len(found) < limit:
+                rows = self._q("SELECT n.seq, m.event_id FROM article_names n JOIN memberships m "
+                               "ON m.article_id = n.article_id WHERE n.key = ?"
+                               + (" AND n.seq < ?" if before is not None else "")
+                               + f" ORDER BY n.seq DESC LIMIT {self.PAGE}",
+                               (key,) if before is None else (key, before))
+                for seq, eid in rows:
+                    if limit is not None and len(found) >= limit and eid not in found:
+                        break
+                    found.add(eid)
+                    latest[eid] = max(latest.get(eid, seq), seq)
+                if len(rows) < self.PAGE:
+                    break
+                before = rows[-1][0]
+        chosen = sorted(latest, key=lambda e: (-latest[e], e))[:limit]
         return self.event_name_keys(keys, chosen) if chosen else {}
 
     def event_name_display(self, event_id: str, keys: Sequence[str]) -> dict[str, str]:
@@ -601,9 +638,9 @@ class SQLStore:
         return out
 
     def counts(self) -> tuple[int, int]:
-        """(events, stories) the store holds."""
-        return (self._q("SELECT COUNT(*) FROM event_summaries")[0][0],
-                self._q("SELECT COUNT(*) FROM story_summaries")[0][0])
+        """(events, stories) the store holds (the totals the writer keeps)."""
+        totals = dict(self._q("SELECT name, n FROM read_totals"))
+        return int(totals.get("events", 0)), int(totals.get("stories", 0))
 
     # --- what ``check_store`` asks of a store ----------------------------------------------
     def schema_version(self) -> int:

@@ -100,6 +100,14 @@ _ROW_CHECKS: tuple[tuple[str, str, str], ...] = (
     ("summary", "story term count(s) of a story without a summary",
      "SELECT DISTINCT t.story_id FROM story_terms t "
      "WHERE NOT EXISTS (SELECT 1 FROM story_summaries s WHERE s.story_id = t.story_id)"),
+    ("summary", "listing total(s) that differ from the summaries",
+     "SELECT t.name FROM read_totals t WHERE t.n <> CASE t.name "
+     "WHEN 'events' THEN (SELECT COUNT(*) FROM event_summaries) "
+     "WHEN 'articles' THEN (SELECT COALESCE(SUM(article_count), 0) FROM event_summaries) "
+     "WHEN 'stories' THEN (SELECT COUNT(*) FROM story_summaries) ELSE t.n END "
+     "UNION ALL SELECT x.name FROM (SELECT 'events' AS name UNION ALL SELECT 'articles' "
+     "UNION ALL SELECT 'stories') x WHERE NOT EXISTS "
+     "(SELECT 1 FROM read_totals t WHERE t.name = x.name)"),
     ("search", "document(s) without search text",
      "SELECT d.id FROM documents d "
      "WHERE NOT EXISTS (SELECT 1 FROM article_search s WHERE s.article_id = d.id)"),

@@ -13,7 +13,10 @@
   in date order are not stored: ``story_event_ids`` reads them from the index;
 * ``article_search``: per document, the case-folded text that ``q=`` searches (title, names,
   text), with an FTS5 trigram index on SQLite (``article_fts``);
-* ``article_names``: per document, its name keys (``entity_key``: any script).
+* ``article_names``: per document, its name keys (``entity_key``: any script), with its
+  ``seq``, so the articles that most recently named an actor are an index range;
+* ``read_totals``: how many events, articles in events and stories there are, counted up
+  and down by ``refresh``, so an unfiltered listing's totals cost one row, not a count.
 
 ``refresh`` is called by every write of ``SQLStore`` with the events whose members, dates or
 story changed; it recomputes those events and their old and new stories from the stored
@@ -29,8 +32,8 @@ from ..models import Document, Event, PartialDate
 from ..summary import summarize_event
 from .schema import Writer
 
-__all__ = ["EVENT_COLUMNS", "haystack", "index_document", "refresh", "rebuild", "event_of",
-           "chunks", "date_order", "recount_stories"]
+__all__ = ["EVENT_COLUMNS", "TOTALS", "haystack", "index_document", "refresh", "rebuild", "event_of",
+           "chunks", "date_order", "recount_stories", "recount_totals"]
 
 #: Columns of ``event_summaries`` an ``Event`` is made from (``event_of``).
 EVENT_COLUMNS = ("event_id", "story_id", "event_date", "languages", "article_ids", "headline",
@@ -39,6 +42,8 @@ EVENT_COLUMNS = ("event_id", "story_id", "event_date", "languages", "article_ids
 CHUNK = 500
 #: ``date_order`` of an undated event: after every date (``summary.summarize_story``).
 UNDATED_ORDER = 1e12
+#: The rows of ``read_totals``: events, the articles of events, stories.
+TOTALS = ("events", "articles", "stories")
 #: The order of the events of stories (``event_summaries e``): story, then story order.
 STORY_ORDER = "e.story_id, e.date_order, e.event_id"
 
@@ -71,8 +76,8 @@ def index_document(w: Writer, seq: int, doc: Document) -> None:
     if w.dialect == "sqlite":
         w("INSERT INTO article_fts (rowid, haystack) VALUES (?, ?)", (seq, text))
     for key in dict.fromkeys(doc.entities):
-        w("INSERT INTO article_names (key, article_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
-          (key, doc.id))
+        w("INSERT INTO article_names (key, article_id, seq) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+          (key, doc.id, seq))
 
 
 def event_of(row) -> Event:
@@ -110,9 +115,12 @@ def _count_terms(w: Writer, before, after) -> None:
                   (story, kind, term))
 
 
-def _refresh_event(w: Writer, event_id: str) -> None:
-    old = w("SELECT story_id, actors, languages FROM event_summaries WHERE event_id = ?", (event_id,))
+def _refresh_event(w: Writer, event_id: str) -> Counter:
+    """Recompute one event's summary; returns the change of the totals (``TOTALS``)."""
+    old = w("SELECT story_id, actors, languages, article_count FROM event_summaries WHERE event_id = ?",
+            (event_id,))
     before = (old[0][0], json.loads(old[0][1]), json.loads(old[0][2])) if old else None
+    delta = Counter({"events": -1, "articles": -old[0][3]}) if old else Counter()
     cols = ("seq", "id", "title", "language", "event_date", "entity_names")
     rows = _named(w("SELECT a.seq, d.id, d.title, d.language, d.event_date, d.entity_names "
                     "FROM memberships m JOIN articles a ON a.id = m.article_id "
@@ -121,7 +129,7 @@ def _refresh_event(w: Writer, event_id: str) -> None:
     if not rows:
         w("DELETE FROM event_summaries WHERE event_id = ?", (event_id,))
         _count_terms(w, before, None)
-        return
+        return delta
     story = w("SELECT story_id FROM event_stories WHERE event_id = ?", (event_id,))
     story_id = story[0][0] if story else None
     by_language: dict[str, list[dict]] = {}
@@ -150,18 +158,22 @@ def _refresh_event(w: Writer, event_id: str) -> None:
               "actors": json.dumps(list(event.actors), ensure_ascii=False)}
     _upsert(w, "event_summaries", "event_id", values)
     _count_terms(w, before, (story_id, event.actors, event.languages))
+    delta.update({"events": 1, "articles": len(rows)})
+    return delta
 
 
-def _refresh_story(w: Writer, story_id: str) -> None:
+def _refresh_story(w: Writer, story_id: str) -> Counter:
     """The story's summary from indexed queries on its events' rows and ``story_terms``
     (what ``summarize_story`` of its event summaries gives); none of them reads all of a
     story's events but the count (a covering index range).  The events in story order are
-    not stored: readers take them from the same index (``story_event_ids``)."""
+    not stored: readers take them from the same index (``story_event_ids``).  Returns the
+    change of the totals."""
     count, articles = w("SELECT COUNT(*), SUM(article_count) FROM event_summaries WHERE story_id = ?",
                         (story_id,))[0]
+    existed = bool(w("SELECT 1 FROM story_summaries WHERE story_id = ?", (story_id,)))
     if not count:
         w("DELETE FROM story_summaries WHERE story_id = ?", (story_id,))
-        return
+        return Counter({"stories": -1 if existed else 0})
     first_seq = w("SELECT MIN(seq) FROM event_stories WHERE story_id = ?", (story_id,))[0][0]
     title = w("SELECT headline FROM event_summaries WHERE story_id = ? "
               "ORDER BY article_count DESC, event_id DESC LIMIT 1", (story_id,))[0][0]
@@ -183,6 +195,7 @@ def _refresh_story(w: Writer, story_id: str) -> None:
               "first_date": first[0][0] if first else None,
               "last_date": last[0][0] if last else None}
     _upsert(w, "story_summaries", "story_id", values)
+    return Counter({"stories": 0 if existed else 1})
 
 
 def story_event_ids(q: Callable[[str, tuple], list], story_ids: Sequence[str]) -> dict[str, list[str]]:
@@ -217,14 +230,19 @@ def refresh(w: Writer, events: Iterable[str], old_stories: Iterable[str]) -> Non
     """Recompute the summaries of ``events`` and of their stories, old and new (call it
     after the write, in its transaction; ``old_stories``: the events' stories before it)."""
     events = sorted(set(events))
+    delta: Counter = Counter()
     for eid in events:
-        _refresh_event(w, eid)
+        delta.update(_refresh_event(w, eid))
     for sid in sorted(set(old_stories) | stories_of(w, events)):
-        _refresh_story(w, sid)
+        delta.update(_refresh_story(w, sid))
+    for name in TOTALS:
+        if delta[name]:
+            w("UPDATE read_totals SET n = n + ? WHERE name = ?", (delta[name], name))
 
 
 def rebuild(w: Writer) -> None:
-    """Fill the read models from the stored rows (the migration that adds them)."""
+    """Fill the read models from the stored rows (the migration that adds them; the totals
+    are ``recount_totals``'s)."""
     for table in ("article_search", "article_names", "event_summaries", "story_summaries",
                   "story_terms"):
         w(f"DELETE FROM {table}")
@@ -263,3 +281,12 @@ def recount_stories(w: Writer) -> None:
         w("INSERT INTO story_terms (story_id, kind, term, n) VALUES (?, ?, ?, ?)", (story, kind, term, n))
     for (sid,) in w("SELECT DISTINCT story_id FROM event_stories ORDER BY story_id"):
         _refresh_story(w, sid)
+
+
+def recount_totals(w: Writer) -> None:
+    """Fill ``read_totals`` from the summaries (the migration that adds it)."""
+    (events, articles), = w("SELECT COUNT(*), COALESCE(SUM(article_count), 0) FROM event_summaries")
+    stories = w("SELECT COUNT(*) FROM story_summaries")[0][0]
+    w("DELETE FROM read_totals")
+    for name, n in zip(TOTALS, (events, articles, stories)):
+        w("INSERT INTO read_totals (name, n) VALUES (?, ?)", (name, int(n)))

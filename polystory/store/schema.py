@@ -135,7 +135,7 @@ def _m3_read_models(w: Writer) -> None:
     if w.dialect == "sqlite":
         w("CREATE VIRTUAL TABLE article_fts USING fts5(haystack, content='article_search', "
           "content_rowid='seq', tokenize='trigram')")
-    # filled by migration 6, once the tables have all their columns
+    # filled by migration 7, once the tables have all their columns
 
 
 def _m4_clustering_state(w: Writer) -> None:
@@ -154,7 +154,7 @@ def _m5_story_terms(w: Writer) -> None:
     """A story's summary from indexed queries, not from all its events: each event's place
     in its story's date order (``event_summaries.date_order``) and ``story_terms``, how
     many of a story's events name each actor and are in each language.  Migration 6 fills
-    them (actors tied in count now go by name)."""
+    them (actors tied in count now go by name), or migration 7 with the summaries."""
     from . import readmodel
 
     w(_types(w, f"ALTER TABLE event_summaries ADD COLUMN date_order {{REAL}} NOT NULL "
@@ -168,7 +168,7 @@ def _m5_story_terms(w: Writer) -> None:
     );
     CREATE INDEX story_terms_rank ON story_terms(story_id, kind, n)
     """)
-    # filled by migration 6, whose summaries this code writes
+    # filled by migration 6 (or 7, with the summaries), whose summaries this code writes
 
 
 def _m6_story_events_by_index(w: Writer) -> None:
@@ -176,18 +176,39 @@ def _m6_story_events_by_index(w: Writer) -> None:
     as the story: rewritten whenever one of its events changed): readers take them from
     the index on ``event_summaries(story_id, date_order, event_id)``.  An index on
     ``event_stories(story_id, seq)`` (in place of the one on ``story_id``) gives a story's
-    first event without reading all its links.  Fills the summaries of migration 3 (from the
-    stored rows, where it has just added them) and the columns of migration 5, and
-    recomputes every story summary."""
+    first event without reading all its links.  Fills the columns of migration 5 and
+    recomputes every story summary, where the store has summaries (migration 7 fills those
+    of migration 3, where it has just added them)."""
     from . import readmodel
 
     w("ALTER TABLE story_summaries DROP COLUMN event_ids")
     w("CREATE INDEX event_stories_story_seq ON event_stories(story_id, seq)")
     w("DROP INDEX event_stories_story")   # the new index serves its lookups
-    if w("SELECT 1 FROM memberships LIMIT 1") and not w("SELECT 1 FROM event_summaries LIMIT 1"):
-        readmodel.rebuild(w)
-    else:
+    if not _needs_rebuild(w):
         readmodel.recount_stories(w)
+
+
+def _needs_rebuild(w: Writer) -> bool:
+    """Whether the store has clustered articles but no summaries (it was made before
+    migration 3 added them)."""
+    return bool(w("SELECT 1 FROM memberships LIMIT 1")) and not w("SELECT 1 FROM event_summaries LIMIT 1")
+
+
+def _m7_totals_and_name_recency(w: Writer) -> None:
+    """``read_totals``: the number of events, of their articles and of stories, kept by the
+    writer, so an unfiltered listing does not count its table; ``article_names.seq`` and an
+    index on ``(key, seq)``: the articles that most recently named an actor, without
+    reading all that ever did.  Fills the summaries of migration 3 where it has just added
+    them (from the stored rows), then the totals."""
+    from . import readmodel
+
+    w(_types(w, "ALTER TABLE article_names ADD COLUMN seq {BIGINT} NOT NULL DEFAULT 0"))
+    w("UPDATE article_names SET seq = (SELECT a.seq FROM articles a WHERE a.id = article_names.article_id)")
+    w("CREATE INDEX article_names_recent ON article_names(key, seq)")
+    w(_types(w, "CREATE TABLE read_totals (name TEXT PRIMARY KEY, n {BIGINT} NOT NULL)"))
+    if _needs_rebuild(w):
+        readmodel.rebuild(w)
+    readmodel.recount_totals(w)
 
 
 #: Named migrations, in order; a store's schema version counts how many have run on it.
@@ -199,5 +220,7 @@ MIGRATIONS: list[tuple[str, Callable[[Writer], None]]] = [
     ("story summaries by indexed queries: event_summaries.date_order, story_terms", _m5_story_terms),
     ("a story's events by index: story_summaries.event_ids dropped, event_stories(story_id, seq)",
      _m6_story_events_by_index),
+    ("listing totals and the most recent articles naming an actor: read_totals, article_names.seq",
+     _m7_totals_and_name_recency),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -90,6 +90,36 @@ def test_a_name_is_shown_as_the_events_latest_article_writes_it(filled):
         store.close()
 
 
+def test_the_events_that_most_recently_named_an_actor(filled):
+    """``event_name_keys(keys, limit=n)`` (what ``/search`` starts from for a name): the
+    ``n`` events whose articles named one of the keys most recently, read page by page
+    from the most recent article back; and which of the keys each event carries."""
+    store = open_store(filled)
+    try:
+        latest: dict[str, dict[str, int]] = {}     # key -> event -> latest seq naming it
+        for seq, stored in enumerate(store.list_articles()):
+            if stored.event_id and stored.document:
+                for key in stored.document.entities:
+                    latest.setdefault(key, {})[stored.event_id] = seq
+        common = sorted(latest, key=lambda k: -len(latest[k]))[:6]
+        assert len(latest[common[0]]) > 10
+        store.PAGE = 3      # several pages per key
+        for keys in ([common[0]], [common[1], common[4]], common[2:6], [common[3], "zzzzz"]):
+            last = {}
+            for k in keys:
+                for eid, seq in latest.get(k, {}).items():
+                    last[eid] = max(last.get(eid, -1), seq)
+            for n in (1, 4, 9, 10_000):
+                want = sorted(last, key=lambda e: (-last[e], e))[:n]
+                got = store.event_name_keys(keys, limit=n)
+                assert sorted(got) == sorted(want), (keys, n)
+                for eid, carried in got.items():
+                    assert carried == {k for k in keys if eid in latest.get(k, {})}
+        assert store.event_name_keys(["zzzzz"], limit=5) == {}
+    finally:
+        store.close()
+
+
 def _filters(events) -> list[EventFilter]:
     """Filters of every kind, from words and names that the stream holds."""
     actors = [a for e in events for a in e.actors]
@@ -114,30 +144,49 @@ def test_sql_filters_keep_what_the_python_rule_keeps(filled):
             got, total, articles = store.events_page(**flt.store_filters())
             assert [e.id for e in got] == want, flt
             assert total == len(want) and articles == sum(len(events[e].article_ids) for e in want)
-            page, total2, _ = store.events_page(**flt.store_filters(), limit=3, offset=2)
-            assert [e.id for e in page] == want[2:5] and total2 == len(want)
+            page, total2, articles2 = store.events_page(**flt.store_filters(), limit=3, offset=2)
+            assert [e.id for e in page] == want[2:5] and (total2, articles2) == (total, articles)
+            newest, *totals = store.events_page(**flt.store_filters(), limit=4, newest_first=True)
+            assert [e.id for e in newest] == want[::-1][:4] and totals == [total, articles]
             kept_any += 0 < len(want) < len(events)
         assert kept_any >= 8   # the filters really filter
+        # one story's page: its totals are the story summary's (no count), its events in
+        # story-link order
+        for sid in store.list_stories()[:40]:
+            want = store.list_events(story_id=sid)
+            page, total, articles = store.events_page(story_id=sid, limit=2, offset=1)
+            assert [e.id for e in page] == want[1:3] and total == len(want)
+            assert articles == sum(len(events[e].article_ids) for e in want)
+        assert store.events_page(story_id="no-such-story", limit=5) == ([], 0, 0)
     finally:
         store.close()
 
 
-@pytest.mark.parametrize("version", [5, 4, 2, 1])
+@pytest.mark.parametrize("version", [6, 5, 4, 2, 1])
 def test_an_older_store_is_migrated_to_the_read_models(filled, tmp_path, version):
-    """A store at schema version 5 (each story summary stores its events in order), 4
+    """A store at schema version 6 (no totals, name keys without their article's seq), 5
+    (each story summary stores its events in order), 4
     (summaries, no story terms: its story summaries are recounted), 2 (the watch queue, no
     read models) or 1 (neither) gets them, equal to the writer's."""
     store = open_store(filled)
     try:
         want_events, want_stories = list(store.iter_events()), store.stories_page()
+        keys = sorted({k for a in store.event_members(want_events[0].id) for k in a.document.entities})[:3]
+        want_named = store.event_name_keys(keys, limit=8)
+        assert len(want_named) >= 1
     finally:
         store.close()
     raw = raw_db(filled)
-    # before migration 6: the stories' events stored in each summary, the old index
-    raw.execute("ALTER TABLE story_summaries ADD COLUMN event_ids TEXT NOT NULL DEFAULT '[]'; "
-                "DROP INDEX event_stories_story_seq; "
-                "CREATE INDEX event_stories_story ON event_stories(story_id)")
-    if version == 5:
+    # before migration 7: no totals, name keys without their article's seq
+    raw.execute("DROP TABLE read_totals; DROP INDEX article_names_recent; "
+                "ALTER TABLE article_names DROP COLUMN seq")
+    if version < 6:   # before migration 6: the stories' events stored in each summary, the old index
+        raw.execute("ALTER TABLE story_summaries ADD COLUMN event_ids TEXT NOT NULL DEFAULT '[]'; "
+                    "DROP INDEX event_stories_story_seq; "
+                    "CREATE INDEX event_stories_story ON event_stories(story_id)")
+    if version == 6:
+        pass
+    elif version == 5:
         raw.execute("UPDATE story_summaries SET actors = '[]', first_date = NULL")
     elif version == 4:
         raw.execute("DROP TABLE story_terms; DROP INDEX event_summaries_story_order; "
@@ -154,12 +203,28 @@ def test_an_older_store_is_migrated_to_the_read_models(filled, tmp_path, version
     raw.set_version(version)
     store = open_store(filled)
     try:
-        assert store.schema_version() == SCHEMA_VERSION == 6
+        assert store.schema_version() == SCHEMA_VERSION == 7
         assert list(store.iter_events()) == want_events and store.stories_page() == want_stories
+        assert store.events_page(limit=1)[1:] == (len(want_events),
+                                                  sum(len(e.article_ids) for e in want_events))
+        assert store.event_name_keys(keys, limit=8) == want_named
         assert store.events_page(words=[("spacex", ["space"])])[1] > 0
         assert check_store(store) == []
     finally:
         store.close()
+
+
+def test_check_finds_a_wrong_total(filled):
+    raw = raw_db(filled)
+    raw.execute("UPDATE read_totals SET n = n + 1 WHERE name = 'stories'")
+    store = open_store(filled, migrate=False)
+    try:
+        problems = check_store(store)
+        assert [p.check for p in problems] == ["summary"]
+        assert problems[0].message.startswith("1 listing total(s) that differ from the summaries")
+    finally:
+        store.close()
+        raw.execute("UPDATE read_totals SET n = n - 1 WHERE name = 'stories'")
 
 
 def test_check_finds_a_stale_summary(filled):
@@ -168,7 +233,9 @@ def test_check_finds_a_stale_summary(filled):
     raw.execute(f"UPDATE event_summaries SET article_count = article_count + 1 WHERE event_id = '{eid}'")
     store = open_store(filled, migrate=False)
     try:
-        assert [p.check for p in check_store(store)] == ["summary"]
+        problems = check_store(store)
+        assert [p.check for p in problems] == ["summary", "summary"]   # and the totals disagree
+        assert eid in problems[0].message and "listing total(s)" in problems[1].message
     finally:
         store.close()
     raw.execute(f"UPDATE event_summaries SET article_count = article_count - 1 WHERE event_id = '{eid}'")
