@@ -10,6 +10,7 @@ import logging
 from typing import Optional
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from ..errors import NotFound
@@ -35,6 +36,15 @@ router = APIRouter(responses=ERRORS)
 
 Limit = Query(50, ge=0, le=MAX_LIMIT, description="Most items returned.")
 Offset = Query(0, ge=0, description="Items skipped (for paging).")
+
+
+def _listing(payload: dict) -> JSONResponse:
+    """A listing's JSON, the bytes FastAPI renders for its ``response_model``, without
+    validating the payload against the model first: on a page of large stories that costs
+    seven times the encoding (120 ms against 17 ms for a story of 3,000 events).  The
+    payloads are built field by field in the models' order and types
+    (``tests/serve/test_payloads.py`` checks them against the models)."""
+    return JSONResponse(payload)
 
 
 def _date_param(name: str, value: str | None) -> PartialDate | None:
@@ -89,16 +99,16 @@ def get_events(request: Request,
                language: Optional[str] = Query(None, description="Events with an article in this language."),
                story: Optional[str] = Query(None, description="Only this story's events."),
                q: Optional[str] = Query(None, description="Words in the headline, titles, actors or texts."),
-               limit: int = Limit, offset: int = Offset) -> dict:
+               limit: int = Limit, offset: int = Offset) -> JSONResponse:
     """Events in order of their first article, filtered, one page at a time."""
     state = state_of(request)
     flt = EventFilter(since=_date_param("since", since), until=_date_param("until", until),
                       language=language or None, q=q or None)
     events, total, articles = events_page(state.pipeline, flt, story=story or None, limit=limit,
                                           offset=offset)
-    return {"ok": True, "total": total, "article_total": articles,
-            "revision": state.revision, "limit": limit, "offset": offset,
-            "events": [event_summary(e) for e in events]}
+    return _listing({"ok": True, "total": total, "article_total": articles,
+                     "revision": state.revision, "limit": limit, "offset": offset,
+                     "events": [event_summary(e) for e in events]})
 
 
 @router.get("/events/{event_id}", response_model=schemas.EventDetail, tags=["events"])
@@ -109,24 +119,24 @@ def get_event(event_id: str, request: Request) -> dict:
 
 
 @router.get("/stories", response_model=schemas.StoryList, tags=["stories"])
-def get_stories(request: Request, limit: int = Limit, offset: int = Offset) -> dict:
+def get_stories(request: Request, limit: int = Limit, offset: int = Offset) -> JSONResponse:
     """Stories, largest first, each with its events in time order (undated last)."""
     state = state_of(request)
     stories, total = stories_page(state.pipeline, limit=limit, offset=offset)
-    return {"ok": True, "total": total, "revision": state.revision, "limit": limit,
-            "offset": offset, "stories": stories}
+    return _listing({"ok": True, "total": total, "revision": state.revision, "limit": limit,
+                     "offset": offset, "stories": stories})
 
 
 @router.get("/stories/{story_id}", response_model=schemas.StoryDetail, tags=["stories"])
-def get_story(story_id: str, request: Request) -> dict:
+def get_story(story_id: str, request: Request) -> JSONResponse:
     """One story with its events in time order (undated last)."""
-    return {"ok": True, **story_detail(state_of(request).pipeline, story_id)}
+    return _listing({**story_detail(state_of(request).pipeline, story_id), "ok": True})
 
 
 @router.get("/search", response_model=schemas.SearchResult, tags=["events"])
 def get_search(request: Request,
                q: str = Query(..., min_length=1, max_length=500, description="Words in any language."),
-               limit: int = Query(20, ge=1, le=MAX_LIMIT)) -> dict:
+               limit: int = Query(20, ge=1, le=MAX_LIMIT)) -> JSONResponse:
     """Events for a query in any language: by meaning (the encoder of the store's vectors)
     and by the names it mentions in any script ("Lavrov" and "Лавров" find the same events);
     every stored event, read from the store."""
@@ -143,7 +153,7 @@ def get_search(request: Request,
             names = p.store.event_name_display(h.event_id, h.names)
             results.append({**event_summary(event), "score": h.score, "cosine": h.cosine,
                             "matched_names": [names.get(k, k) for k in h.names]})
-    return {"ok": True, "query": q, "total": len(results), "results": results}
+    return _listing({"ok": True, "query": q, "total": len(results), "results": results})
 
 
 @router.get("/health", response_model=schemas.Health, tags=["service"],
