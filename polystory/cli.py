@@ -642,7 +642,8 @@ def serve(config_file, db, verbose, host: str, port: int, token: str | None,
         watch = Watch(tuple(read_sources(watch_file)), _duration(every),
                       _fetch_options(timeout_s, host_delay_s, max_bytes, retries, backoff_s,
                                      allow_private, allow_networks, ignore_robots))
-    with _pipeline(settings, db, now=_today) as p:
+    # the clusterer's window is replayed at the first write, not before the first read
+    with _pipeline(settings, db, now=_today, restore=False) as p:
         click.echo(f"serving {p.store.path} at http://{host}:{port}/ (Ctrl-C to stop)"
                    + (f", watching {len(watch.sources)} source(s) every {every}" if watch else ""),
                    err=True)

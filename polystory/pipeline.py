@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
@@ -108,11 +109,16 @@ class Pipeline:
         A clock (``datetime.date.today``, say), called once per batch: publication dates
         more than ``FUTURE_DAYS`` after it are ignored with a warning.  The library never
         reads the clock itself; without ``now`` no date is in the future.
+    restore
+        Replay the store's window (the events that grew most recently) into memory now, so
+        the stream continues as if there had been no restart; ``False``: at the first write
+        instead (``restore()``), so a process that may only read starts at once and never
+        replays (``polystory serve``).  The reads never need it: they read the store.
     """
 
     def __init__(self, settings: Settings | None = None, *, db: str | None = None,
                  encoder: Encoder | None = None, scorer: PairScorer | None = None,
-                 now: Callable[[], dt.date] | None = None) -> None:
+                 now: Callable[[], dt.date] | None = None, restore: bool = True) -> None:
         self.settings = settings or Settings()
         self.now = now
         path = db or self.settings.db or str(default_db_path())
@@ -131,10 +137,22 @@ class Pipeline:
                                   model=load_link_model(self.encoder.name),
                                   neighbours=self.clusterer.neighbour_events,
                                   arrival=self.clusterer.arrival)
-        self._restore()
+        self._check_encoder()
+        self._restore_lock = threading.Lock()
+        #: Whether the store's window has been replayed into memory (``restore``).
+        self.restored_ = False
+        if restore:
+            self.restore()
+
+    def restore(self) -> None:
+        """Replay the store's window into the clusterer, the linker and the scorer's
+        statistics, once (later calls return at once); every write calls it first."""
+        with self._restore_lock:
+            if not self.restored_:
+                self._restore()
+                self.restored_ = True
 
     def _restore(self) -> None:
-        self._check_encoder()
         n = 0
         # a bounded pipeline holds whole events, the ones that grew most recently (as the
         # live run's window does); evicting while replaying could bring an evicted event
@@ -200,6 +218,7 @@ class Pipeline:
                 progress(len(batch))
 
     def _add_batch(self, batch: list[Article]) -> list[Outcome]:
+        self.restore()
         prepared: list[tuple[Article, str, Document | None, str]] = []
         outcomes: dict[int, Outcome] = {}
         hashes: dict[str, str] = {}

@@ -39,3 +39,27 @@ def test_reads_show_what_another_process_ingested(store_url, tmp_path):
         assert all("Lavrov" in e["matched_names"] for e in found)
     finally:
         live.close()
+
+
+def test_a_server_replays_nothing_until_its_first_write(store_url, tmp_path):
+    """``polystory serve`` on a store that holds a stream answers reads from the store
+    without replaying the clusterer's window (none of its articles are in memory); the
+    first POST replays it, then places the new article among them."""
+    ingest = subprocess.run([sys.executable, "-m", "polystory.cli", "ingest", str(DEMO),
+                             "--db", store_url], capture_output=True, text=True,
+                            env={**os.environ, **HASHING}, timeout=600)
+    assert ingest.returncode == 0, ingest.stderr
+    live = Live(store_url, env=HASHING, log=tmp_path / "serve.log")
+    try:
+        assert live.get("/health")["articles"] == 0                # nothing replayed
+        events = live.get("/events")
+        assert events["article_total"] == 5 and live.get("/search", q="Lavrov")["results"]
+        assert live.get("/health")["articles"] == 0                # reads replay nothing
+        text = ("Sergei Lavrov and Antony Blinken spoke again by telephone on Tuesday about "
+                "the exchange of prisoners, the State Department said.")
+        [placed] = live.post({"id": "later-call", "text": text, "title": "Blinken calls Lavrov"})
+        assert placed["status"] in {"new_event", "joined_event"}
+        assert live.get("/health")["articles"] == 6                # the window, then the new one
+        assert live.get("/events")["article_total"] == 6
+    finally:
+        live.close()
