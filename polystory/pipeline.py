@@ -153,6 +153,7 @@ class Pipeline:
                 self.restored_ = True
 
     def _restore(self) -> None:
+        self.line_stats.learn_counts(self.store.line_counts())
         n = 0
         # a bounded pipeline holds whole events, the ones that grew most recently (as the
         # live run's window does); evicting while replaying could bring an evicted event
@@ -230,11 +231,13 @@ class Pipeline:
                 outcomes[i] = dup
                 continue
             hashes[h] = art.id
+            self.line_stats.last_keys_ = ()
             doc = prepare(art, self.settings, self.line_stats, latest=latest)
             reason = "" if doc else f"less than {self.settings.min_text_chars} characters of text after cleaning"
-            prepared.append((art, h, doc, reason))
-        vectors = self._embed([d for _, _, d, _ in prepared if d is not None])
-        placed = iter([self._place(art, h, doc, reason, vectors) for art, h, doc, reason in prepared])
+            # the short lines it counted are stored with it (a restart reads the counts back)
+            prepared.append((art, h, doc, reason, self.line_stats.last_keys_))
+        vectors = self._embed([p[2] for p in prepared if p[2] is not None])
+        placed = iter([self._place(*p, vectors) for p in prepared])
         results = [outcomes[i] if i in outcomes else next(placed) for i in range(len(batch))]
         return self._repair(results)
 
@@ -315,9 +318,10 @@ class Pipeline:
         return {doc_id: [(k, found[k]) for k, _ in pairs] for doc_id, pairs in keys.items()}
 
     def _place(self, art: Article, h: str, doc: Document | None, reason: str,
-               vectors: dict[str, list[tuple[str, np.ndarray]]]) -> Outcome:
+               line_keys: tuple[str, ...], vectors: dict[str, list[tuple[str, np.ndarray]]]) -> Outcome:
         if doc is None:
-            self.store.add_article(art, None, status="rejected", reason=reason, content_hash=h)
+            self.store.add_article(art, None, status="rejected", reason=reason, content_hash=h,
+                                   line_keys=line_keys)
             return Outcome(art.id, "rejected", reason=reason)
         (key, vec), *recalls = vectors[doc.id]
         item = Item(_in_memory(doc), vec, np.stack([v for _, v in recalls]) if recalls else None)
@@ -329,7 +333,8 @@ class Pipeline:
                                extra_embeddings=[(k, self.encoder.name, v) for k, v in recalls],
                                event_id=a.event_id, score=a.score, evidence=a.evidence,
                                story_links=links,
-                               event_links=[(a.event_id, e) for e in a.candidates if e != a.event_id])
+                               event_links=[(a.event_id, e) for e in a.candidates if e != a.event_id],
+                               line_keys=line_keys)
         return Outcome(art.id, "new_event" if a.new else "joined_event", a.event_id,
                        self.linker.story_of_.get(a.event_id))
 

@@ -14,6 +14,7 @@ import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Iterable
 
 __all__ = ["LineStats", "TextParts", "split_boilerplate", "is_prose", "detokenize", "is_url_line",
            "header_date"]
@@ -113,13 +114,24 @@ class LineStats:
     ...     stats.learn_one(doc)
     >>> stats.seen_elsewhere("Share this")
     3
+    >>> again = LineStats(); again.learn_counts(stats.counts_.items()); again.seen_elsewhere("share THIS")
+    3
     """
 
     counts_: Counter = field(default_factory=Counter)
+    #: The keys the last ``learn_one`` counted, sorted: a writer stores them with the
+    #: article, so that a restart reads the same counts back (``learn_counts``).
+    last_keys_: tuple[str, ...] = ()
 
     def learn_one(self, text: str) -> None:
         keys = {_key(l) for l in text.splitlines() if 0 < _n_words(l) <= SHORT_LINE_WORDS}
         self.counts_.update(keys)
+        self.last_keys_ = tuple(sorted(keys))
+
+    def learn_counts(self, counts: Iterable[tuple[str, int]]) -> None:
+        """Add counts of line keys learned elsewhere (the store's, on a restart)."""
+        for key, n in counts:
+            self.counts_[key] += n
 
     def seen_elsewhere(self, line: str) -> int:
         """In how many learned documents ``line`` occurred."""

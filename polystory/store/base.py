@@ -59,7 +59,8 @@ class Store(Protocol):
                     extra_embeddings: list[tuple[str, str, np.ndarray]] = (),
                     event_id: str | None = None, score: float | None = None,
                     evidence: dict | None = None, story_links: dict[str, str] | None = None,
-                    event_links: Sequence[tuple[str, str]] = ()) -> None:
+                    event_links: Sequence[tuple[str, str]] = (),
+                    line_keys: Sequence[str] = ()) -> None:
         """Store one article with everything derived from it, in one transaction."""
 
     def update_events(self, moved: dict[str, str], story_links: dict[str, str],
@@ -79,6 +80,9 @@ class Store(Protocol):
         """The events that grew most recently, whole, holding at most ``max_articles``."""
 
     def story_links(self) -> dict[str, str]: ...
+
+    def line_counts(self) -> Iterator[tuple[str, int]]:
+        """In how many stored articles each short line occurred (``LineStats``'s keys)."""
 
     def snapshot(self) -> ContextManager[None]:
         """A block whose reads all see one state of the store (writers may go on)."""
@@ -161,10 +165,12 @@ class SQLStore:
                     extra_embeddings: list[tuple[str, str, np.ndarray]] = (),
                     event_id: str | None = None, score: float | None = None,
                     evidence: dict | None = None, story_links: dict[str, str] | None = None,
-                    event_links: Sequence[tuple[str, str]] = ()) -> None:
+                    event_links: Sequence[tuple[str, str]] = (),
+                    line_keys: Sequence[str] = ()) -> None:
         """Store one article with everything derived from it (and the links of the
-        clusterer's neighbour relation its arrival made), and the summaries it changes, in
-        one transaction."""
+        clusterer's neighbour relation its arrival made, and the keys of the short lines
+        its cleaning counted: ``LineStats``), and the summaries it changes, in one
+        transaction."""
         links = story_links or {}
         with self._tx() as w:
             w("INSERT INTO articles (id, content_hash, status, reason, origin, url, title, text,"
@@ -190,6 +196,9 @@ class SQLStore:
                 touched.add(event_id)
             self._put_links(w, event_links)
             self._link(w, links)
+            for key in line_keys:
+                w("INSERT INTO line_counts (key, n) VALUES (?, 1) "
+                  "ON CONFLICT (key) DO UPDATE SET n = line_counts.n + 1", (key,))
             readmodel.refresh(w, touched, old_stories)
 
     def update_events(self, moved: dict[str, str], story_links: dict[str, str],
@@ -636,6 +645,18 @@ class SQLStore:
                     out[key] = found[-1]
                     break
         return out
+
+    def line_counts(self) -> Iterator[tuple[str, int]]:
+        """In how many stored articles each short line occurred (by ``LineStats``'s key),
+        read a page at a time."""
+        last = ""
+        while True:
+            rows = self._q("SELECT key, n FROM line_counts WHERE key > ? ORDER BY key "
+                           f"LIMIT {self.PAGE * 20}", (last,))
+            yield from ((k, int(n)) for k, n in rows)
+            if len(rows) < self.PAGE * 20:
+                return
+            last = rows[-1][0]
 
     def counts(self) -> tuple[int, int]:
         """(events, stories) the store holds (the totals the writer keeps)."""

@@ -198,7 +198,10 @@ def _m7_totals_and_name_recency(w: Writer) -> None:
     """``read_totals``: the number of events, of their articles and of stories, kept by the
     writer, so an unfiltered listing does not count its table; ``article_names.seq`` and an
     index on ``(key, seq)``: the articles that most recently named an actor, without
-    reading all that ever did.  Fills the summaries of migration 3 where it has just added
+    reading all that ever did; ``line_counts``: in how many articles each short line
+    occurred (``LineStats``, boilerplate detection), so a restart cleans the next articles
+    as the running pipeline would have (an older store's counts start empty: its raw pages
+    are not cleaned again).  Fills the summaries of migration 3 where it has just added
     them (from the stored rows), then the totals."""
     from . import readmodel
 
@@ -206,6 +209,7 @@ def _m7_totals_and_name_recency(w: Writer) -> None:
     w("UPDATE article_names SET seq = (SELECT a.seq FROM articles a WHERE a.id = article_names.article_id)")
     w("CREATE INDEX article_names_recent ON article_names(key, seq)")
     w(_types(w, "CREATE TABLE read_totals (name TEXT PRIMARY KEY, n {BIGINT} NOT NULL)"))
+    w(_types(w, "CREATE TABLE line_counts (key TEXT PRIMARY KEY, n {BIGINT} NOT NULL)"))
     if _needs_rebuild(w):
         readmodel.rebuild(w)
     readmodel.recount_totals(w)
@@ -220,7 +224,7 @@ MIGRATIONS: list[tuple[str, Callable[[Writer], None]]] = [
     ("story summaries by indexed queries: event_summaries.date_order, story_terms", _m5_story_terms),
     ("a story's events by index: story_summaries.event_ids dropped, event_stories(story_id, seq)",
      _m6_story_events_by_index),
-    ("listing totals and the most recent articles naming an actor: read_totals, article_names.seq",
-     _m7_totals_and_name_recency),
+    ("listing totals, the most recent articles naming an actor, boilerplate line counts: "
+     "read_totals, article_names.seq, line_counts", _m7_totals_and_name_recency),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

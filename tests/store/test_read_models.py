@@ -177,8 +177,8 @@ def test_an_older_store_is_migrated_to_the_read_models(filled, tmp_path, version
     finally:
         store.close()
     raw = raw_db(filled)
-    # before migration 7: no totals, name keys without their article's seq
-    raw.execute("DROP TABLE read_totals; DROP INDEX article_names_recent; "
+    # before migration 7: no totals, no line counts, name keys without their article's seq
+    raw.execute("DROP TABLE read_totals; DROP TABLE line_counts; DROP INDEX article_names_recent; "
                 "ALTER TABLE article_names DROP COLUMN seq")
     if version < 6:   # before migration 6: the stories' events stored in each summary, the old index
         raw.execute("ALTER TABLE story_summaries ADD COLUMN event_ids TEXT NOT NULL DEFAULT '[]'; "
