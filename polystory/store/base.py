@@ -609,6 +609,7 @@ class SQLStore:
                     out.setdefault(eid, set()).add(key)
             return out
         latest: dict[str, int] = {}     # event -> the seq of its latest article naming a key
+        carried: dict[str, set[str]] = {}   # event -> the keys the walk saw it carry
         for key in dict.fromkeys(keys):
             found: set[str] = set()
             before = None
@@ -623,11 +624,16 @@ class SQLStore:
                         break
                     found.add(eid)
                     latest[eid] = max(latest.get(eid, seq), seq)
+                    carried.setdefault(eid, set()).add(key)
                 if len(rows) < self.PAGE:
                     break
                 before = rows[-1][0]
         chosen = sorted(latest, key=lambda e: (-latest[e], e))[:limit]
-        return self.event_name_keys(keys, chosen) if chosen else {}
+        # the keys the walk did not see a chosen event carry (it stops at ``limit`` events
+        # per key) are looked up; a query of one name needs no lookup
+        unsure = [e for e in chosen if len(carried[e]) < len(set(keys))]
+        more = self.event_name_keys(keys, unsure) if unsure else {}
+        return {e: carried[e] | more.get(e, set()) for e in chosen}
 
     def event_name_display(self, event_id: str, keys: Sequence[str]) -> dict[str, str]:
         """How the event's most recent article that names each of the ``keys`` writes it
