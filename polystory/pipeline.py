@@ -220,7 +220,7 @@ class Pipeline:
 
     def _add_batch(self, batch: list[Article]) -> list[Outcome]:
         self.restore()
-        prepared: list[tuple[Article, str, Document | None, str]] = []
+        prepared: list[tuple[Article, str, Document | None, str, tuple[str, ...]]] = []
         outcomes: dict[int, Outcome] = {}
         hashes: dict[str, str] = {}
         latest = future_limit(self.now)
