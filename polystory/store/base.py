@@ -434,8 +434,8 @@ class SQLStore:
             page = f" LIMIT {int(limit)} OFFSET {int(offset)}"
             if not filtered:    # the totals the writer keeps: one row, however many events
                 if story_id is None:
-                    totals = dict(self._q("SELECT name, n FROM read_totals"))
-                    total, articles = totals.get("events", 0), totals.get("articles", 0)
+                    totals = self._totals()
+                    total, articles = totals["events"], totals["articles"]
                 else:
                     found = self._q("SELECT event_count, article_count FROM story_summaries "
                                     "WHERE story_id = ?", (story_id,))
@@ -525,7 +525,7 @@ class SQLStore:
         number of stories; each as ``_stories_of``."""
         page = "" if limit is None else f" LIMIT {int(limit)} OFFSET {int(offset)}"
         with self.snapshot():
-            total = self._q("SELECT n FROM read_totals WHERE name = 'stories'")[0][0]
+            total = self._totals()["stories"]
             rows = self._named(f"SELECT {', '.join(self._STORY_COLUMNS)} FROM story_summaries "
                                f"ORDER BY event_count DESC, first_seq{page}")
             return self._stories_of(rows), int(total)
@@ -666,8 +666,14 @@ class SQLStore:
 
     def counts(self) -> tuple[int, int]:
         """(events, stories) the store holds (the totals the writer keeps)."""
-        totals = dict(self._q("SELECT name, n FROM read_totals"))
-        return int(totals.get("events", 0)), int(totals.get("stories", 0))
+        totals = self._totals()
+        return totals["events"], totals["stories"]
+
+    def _totals(self) -> dict[str, int]:
+        """The totals the writer keeps (``readmodel.TOTALS``: events, their articles,
+        stories), one row each."""
+        found = dict(self._q("SELECT name, n FROM read_totals"))
+        return {name: int(found.get(name, 0)) for name in readmodel.TOTALS}
 
     # --- what ``check_store`` asks of a store ----------------------------------------------
     def schema_version(self) -> int:
